@@ -36,7 +36,7 @@ public static class AgePayload
 
         var buffer = ArrayPool<byte>.Shared.Rent(EncryptedChunkSize + 1);
         var chunkNonce = new byte[12];
-        using var aead = new ChaCha20Poly1305(DerivePayloadKey(fileKey, nonce));
+        using var aead = CreatePayloadAead(fileKey, nonce);
         try
         {
             ulong counter = 0;
@@ -89,11 +89,18 @@ public static class AgePayload
         return new AgePayloadDecryptStream(fileKey, payload, leaveOpen);
     }
 
-    internal static byte[] DerivePayloadKey(AgeFileKey fileKey, ReadOnlySpan<byte> nonce)
+    internal static ChaCha20Poly1305 CreatePayloadAead(AgeFileKey fileKey, ReadOnlySpan<byte> nonce)
     {
-        var key = new byte[32];
-        HKDF.DeriveKey(HashAlgorithmName.SHA256, fileKey.Span, key, nonce, s_info);
-        return key;
+        Span<byte> key = stackalloc byte[32];
+        try
+        {
+            HKDF.DeriveKey(HashAlgorithmName.SHA256, fileKey.Span, key, nonce, s_info);
+            return new ChaCha20Poly1305(key);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
     }
 
     internal static void SetChunkNonce(Span<byte> nonce, ulong counter, bool last)

@@ -55,6 +55,11 @@ internal sealed class AgePayloadDecryptStream : Stream
 
         if (_plainOffset == _plainLength)
         {
+            if (_pendingError is not null)
+            {
+                throw _pendingError;
+            }
+
             if (_aead is null)
             {
                 Span<byte> nonce = stackalloc byte[AgePayload.NonceSize];
@@ -91,6 +96,11 @@ internal sealed class AgePayloadDecryptStream : Stream
 
         if (_plainOffset == _plainLength)
         {
+            if (_pendingError is not null)
+            {
+                throw _pendingError;
+            }
+
             if (_aead is null)
             {
                 var nonce = new byte[AgePayload.NonceSize];
@@ -121,13 +131,13 @@ internal sealed class AgePayloadDecryptStream : Stream
         // (CCTV age vectors stream_no_nonce / stream_short_nonce expect a header failure).
         if (read < AgePayload.NonceSize)
         {
-            throw new AgeFormatException("The age payload nonce is missing or truncated.");
+            _pendingError = new AgeFormatException("The age payload nonce is missing or truncated.");
+            throw _pendingError;
         }
 
         using var fileKey = AgeFileKey.FromBytes(_fileKey);
-        var key = AgePayload.DerivePayloadKey(fileKey, nonce);
-        _aead = new ChaCha20Poly1305(key);
-        CryptographicOperations.ZeroMemory(key);
+        _aead = AgePayload.CreatePayloadAead(fileKey, nonce);
+        CryptographicOperations.ZeroMemory(_fileKey);
     }
 
     /// <summary>False at the verified end; throws a pending error once the plaintext before it is consumed.</summary>

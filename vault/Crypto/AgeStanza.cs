@@ -135,8 +135,12 @@ internal sealed class StanzaLineParser
 
     public void BeginStanza(ReadOnlySpan<byte> line)
     {
-        var text = Encoding.ASCII.GetString(line);
-        var parts = text.Split(' ');
+        if (line.ContainsAnyExceptInRange((byte)32, (byte)126))
+        {
+            throw new AgeFormatException("A stanza line has a character outside printable ASCII.");
+        }
+
+        var parts = Encoding.ASCII.GetString(line).Split(' ');
         if (parts[0] != "->" || parts.Length < 2)
         {
             throw new AgeFormatException("Malformed stanza line.");
@@ -145,7 +149,7 @@ internal sealed class StanzaLineParser
         // Each argument is a non-empty string of printable ASCII, separated by single spaces (age v1, "Header").
         for (var i = 1; i < parts.Length; i++)
         {
-            if (!AgeStanza.IsValidArgument(parts[i]) || line.ContainsAnyExceptInRange((byte)32, (byte)126))
+            if (!AgeStanza.IsValidArgument(parts[i]))
             {
                 throw new AgeFormatException("A stanza argument is empty or has an invalid character.");
             }

@@ -28,7 +28,7 @@ public static class X25519Stanza
             }
 
             var body = new byte[AgeFileKey.Length + 16];
-            using (var aead = new ChaCha20Poly1305(DeriveWrappingKey(shared, share, recipient.PublicKey)))
+            using (var aead = CreateWrappingAead(shared, share, recipient.PublicKey))
             {
                 aead.Encrypt(new byte[12], fileKey.Span, body.AsSpan(0, AgeFileKey.Length), body.AsSpan(AgeFileKey.Length));
             }
@@ -83,7 +83,7 @@ public static class X25519Stanza
                 throw new AgeFormatException("The X25519 share is a low-order point (all-zero shared secret).");
             }
 
-            using var aead = new ChaCha20Poly1305(DeriveWrappingKey(shared, share, identity.Recipient.PublicKey));
+            using var aead = CreateWrappingAead(shared, share, identity.Recipient.PublicKey);
             try
             {
                 aead.Decrypt(new byte[12], stanza.Body[..AgeFileKey.Length], stanza.Body[AgeFileKey.Length..], key);
@@ -103,13 +103,20 @@ public static class X25519Stanza
         }
     }
 
-    private static byte[] DeriveWrappingKey(ReadOnlySpan<byte> shared, ReadOnlySpan<byte> share, ReadOnlySpan<byte> recipient)
+    private static ChaCha20Poly1305 CreateWrappingAead(ReadOnlySpan<byte> shared, ReadOnlySpan<byte> share, ReadOnlySpan<byte> recipient)
     {
         Span<byte> salt = stackalloc byte[X25519Math.KeyLength * 2];
         share.CopyTo(salt);
         recipient.CopyTo(salt[X25519Math.KeyLength..]);
-        var key = new byte[32];
-        HKDF.DeriveKey(HashAlgorithmName.SHA256, shared, key, salt, s_info);
-        return key;
+        Span<byte> key = stackalloc byte[32];
+        try
+        {
+            HKDF.DeriveKey(HashAlgorithmName.SHA256, shared, key, salt, s_info);
+            return new ChaCha20Poly1305(key);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
     }
 }
