@@ -15,6 +15,10 @@ public sealed class AgeHeader
     internal const int MaxHeaderBytes = 1 << 20;
     internal const int MaxLineBytes = 8192;
 
+    // Every X25519 stanza costs a scalar multiplication before the MAC can be checked, and age v1 sets no
+    // upper bound; a message of the vault never has anywhere near this many recipients.
+    internal const int MaxStanzas = 1024;
+
     private static readonly byte[] s_macInfo = Encoding.ASCII.GetBytes("header");
 
     private readonly byte[] _macInput;
@@ -218,6 +222,11 @@ public sealed class AgeHeader
 
             if (line.AsSpan().StartsWith("->"u8))
             {
+                if (_stanzas.Count >= MaxStanzas)
+                {
+                    throw new AgeFormatException($"The age header has more than {MaxStanzas} stanzas.");
+                }
+
                 _stanza.BeginStanza(line);
                 return null;
             }
