@@ -42,6 +42,9 @@ public class AgeFormatException : AgeException
 /// <summary>Why a well-formed age file could not be decrypted.</summary>
 public enum AgeDecryptionFailure
 {
+    /// <summary>Not said (an exception built without a reason).</summary>
+    Unspecified,
+
     /// <summary>No stanza in the header could be unwrapped with the given identity.</summary>
     NoMatchingIdentity,
 

@@ -40,9 +40,17 @@ public static class AgeFile
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(identity);
-        var header = AgeHeader.Parse(input);
-        using var fileKey = header.UnwrapFileKey(identity);
-        return AgePayload.OpenDecryptStream(fileKey, input, leaveOpen);
+        try
+        {
+            var header = AgeHeader.Parse(input);
+            using var fileKey = header.UnwrapFileKey(identity);
+            return AgePayload.OpenDecryptStream(fileKey, input, leaveOpen);
+        }
+        catch (AgeException) when (!leaveOpen)
+        {
+            input.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Asynchronous <see cref="OpenDecryptStream"/>.</summary>
@@ -50,8 +58,16 @@ public static class AgeFile
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(identity);
-        var header = await AgeHeader.ParseAsync(input, cancellationToken);
-        using var fileKey = header.UnwrapFileKey(identity);
-        return AgePayload.OpenDecryptStream(fileKey, input, leaveOpen);
+        try
+        {
+            var header = await AgeHeader.ParseAsync(input, cancellationToken);
+            using var fileKey = header.UnwrapFileKey(identity);
+            return AgePayload.OpenDecryptStream(fileKey, input, leaveOpen);
+        }
+        catch (AgeException) when (!leaveOpen)
+        {
+            await input.DisposeAsync();
+            throw;
+        }
     }
 }
