@@ -27,7 +27,7 @@ public sealed record Argon2idParameters(int MemoryKiB, int Iterations, int Paral
         Parallelism >= Minimum.Parallelism && Parallelism <= MaxParallelism &&
         MemoryKiB >= 8 * Parallelism;
 
-    /// <summary>True when these parameters are weaker than <paramref name="target"/> in any dimension (time to re-wrap).</summary>
+    /// <summary>True when memory or iterations are below <paramref name="target"/>'s (time to re-wrap after the next unwrap).</summary>
     public bool IsWeakerThan(Argon2idParameters target)
     {
         ArgumentNullException.ThrowIfNull(target);
