@@ -1,0 +1,174 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net;
+
+namespace SecureMailbox.Gateway;
+
+/// <summary>The SMTP listener: configuration section <c>Smtp</c>.</summary>
+public sealed class SmtpOptions : IValidatableObject
+{
+    public const string Section = "Smtp";
+
+    /// <summary>The address to bind to (never "any" by default).</summary>
+    [Required]
+    public string ListenAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>The port; 0 picks a free one (tests).</summary>
+    [Range(0, 65535)]
+    public int Port { get; set; } = 2525;
+
+    /// <summary>The host name in the greeting, in Received headers and in bounces.</summary>
+    [Required]
+    [RegularExpression(@"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$", ErrorMessage = "Smtp:ServerName must be a host name.")]
+    public string ServerName { get; set; } = "localhost";
+
+    /// <summary>The largest message accepted, in bytes (enforced while DATA is read).</summary>
+    [Range(1024, int.MaxValue)]
+    public long MaxMessageSize { get; set; } = 150L * 1024 * 1024;
+
+    /// <summary>The largest header block accepted (SECURITY.md S6).</summary>
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxHeaderSize { get; set; } = 100 * 1024;
+
+    /// <summary>The deepest MIME nesting accepted (SECURITY.md S6).</summary>
+    [Range(1, 1000)]
+    public int MaxMimeDepth { get; set; } = 100;
+
+    /// <summary>The most MIME parts accepted in one message (SECURITY.md S6).</summary>
+    [Range(1, 1_000_000)]
+    public int MaxMimeParts { get; set; } = 10_000;
+
+    /// <summary>Received headers at or above this count mean a loop (SECURITY.md D11).</summary>
+    [Range(2, 1000)]
+    public int MaxReceivedHeaders { get; set; } = 100;
+
+    /// <summary>Client networks allowed to relay without authentication, in CIDR notation.</summary>
+    public List<string> AllowedNetworks { get; set; } = ["127.0.0.0/8", "::1/128"];
+
+    /// <summary>Free space in the spool must be at least this multiple of <see cref="MaxMessageSize"/> (SECURITY.md D5).</summary>
+    [Range(1.0, double.MaxValue)]
+    public double MinimumFreeSpaceFactor { get; set; } = 1.5;
+
+    /// <summary>A whole session may last this long; raised from SmtpServer's 2 minutes so a message at the limit fits (D9).</summary>
+    public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How long to wait for the next command (RFC 5321 §4.5.3.2.7: at least 5 minutes).</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>PKCS#12 certificate for STARTTLS; empty means a self-signed one created on first start in the data folder.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>Password of the PKCS#12 file, if any.</summary>
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>Users allowed to relay after AUTH (over TLS only): name and Argon2id/PBKDF2 hash from <c>gateway hash-password</c>.</summary>
+    public List<SmtpUser> Users { get; set; } = [];
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!IPAddress.TryParse(ListenAddress, out _))
+        {
+            yield return new ValidationResult($"Smtp:ListenAddress '{ListenAddress}' is not an IP address.", [nameof(ListenAddress)]);
+        }
+        foreach (var network in AllowedNetworks)
+        {
+            if (!IPNetwork.TryParse(network, out _))
+            {
+                yield return new ValidationResult($"Smtp:AllowedNetworks entry '{network}' is not a CIDR network (e.g. 10.0.0.0/8).", [nameof(AllowedNetworks)]);
+            }
+        }
+        if (SessionTimeout < TimeSpan.FromMinutes(1) || CommandTimeout < TimeSpan.FromSeconds(10))
+        {
+            yield return new ValidationResult("Smtp:SessionTimeout must be at least 1 minute and Smtp:CommandTimeout at least 10 seconds.", [nameof(SessionTimeout)]);
+        }
+        foreach (var user in Users)
+        {
+            if (string.IsNullOrWhiteSpace(user.Name) || string.IsNullOrWhiteSpace(user.PasswordHash))
+            {
+                yield return new ValidationResult("Smtp:Users entries need Name and PasswordHash.", [nameof(Users)]);
+            }
+        }
+    }
+}
+
+/// <summary>A user who may relay after SMTP AUTH.</summary>
+public sealed class SmtpUser
+{
+    public string Name { get; set; } = "";
+
+    /// <summary>PBKDF2-SHA256 hash in the form produced by <c>gateway hash-password</c>.</summary>
+    public string PasswordHash { get; set; } = "";
+}
+
+/// <summary>What counts as secure mail: configuration section <c>Classification</c>.</summary>
+public sealed class ClassificationOptions
+{
+    public const string Section = "Classification";
+
+    /// <summary>Subject keywords that flag a message as secure (case-insensitive); removed from the stored subject.</summary>
+    public List<string> SubjectKeywords { get; set; } = ["[secure]", "[säker]"];
+}
+
+/// <summary>How the gateway reaches the next hop: configuration section <c>Delivery</c>.</summary>
+public sealed class DeliveryOptions : IValidatableObject
+{
+    public const string Section = "Delivery";
+
+    /// <summary><c>Pickup</c> (a folder of .eml files, the default), <c>Smarthost</c>, or <c>Mx</c> (direct to each domain's MX).</summary>
+    [Required]
+    [RegularExpression("^(Pickup|Smarthost|Mx)$", ErrorMessage = "Delivery:Mode must be Pickup, Smarthost or Mx.")]
+    public string Mode { get; set; } = "Pickup";
+
+    /// <summary>Folder for <c>Pickup</c> mode; relative to the data folder.</summary>
+    public string PickupDirectory { get; set; } = "pickup";
+
+    /// <summary>Smarthost host name or address.</summary>
+    public string? SmarthostHost { get; set; }
+
+    /// <summary>Smarthost port.</summary>
+    [Range(1, 65535)]
+    public int SmarthostPort { get; set; } = 25;
+
+    /// <summary>STARTTLS use: <c>Opportunistic</c> (when offered) or <c>Required</c> (SECURITY.md S3).</summary>
+    [RegularExpression("^(Opportunistic|Required|None)$", ErrorMessage = "Delivery:Tls must be Opportunistic, Required or None.")]
+    public string Tls { get; set; } = "Opportunistic";
+
+    /// <summary>Whether to check the next hop's certificate (turn off only for a smarthost with a private certificate).</summary>
+    public bool ValidateCertificate { get; set; } = true;
+
+    /// <summary>Optional smarthost user name.</summary>
+    public string? Username { get; set; }
+
+    /// <summary>Optional smarthost password (from a secret store or environment, never the repository).</summary>
+    public string? Password { get; set; }
+
+    /// <summary>DNS servers for MX look-ups (host or host:port); empty means the system's resolvers.</summary>
+    public List<string> DnsServers { get; set; } = [];
+
+    /// <summary>The port MX hosts are contacted on (25; other values are for tests).</summary>
+    [Range(1, 65535)]
+    public int MxPort { get; set; } = 25;
+
+    /// <summary>Timeout of each SMTP command on the outbound side (RFC 5321 §4.5.3.2: minutes, not seconds).</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The host name announced in EHLO to the next hop; defaults to Smtp:ServerName.</summary>
+    public string? HeloName { get; set; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Mode == "Smarthost" && string.IsNullOrWhiteSpace(SmarthostHost))
+        {
+            yield return new ValidationResult("Delivery:SmarthostHost is required when Delivery:Mode is Smarthost.", [nameof(SmarthostHost)]);
+        }
+        if (string.IsNullOrEmpty(Username) != string.IsNullOrEmpty(Password))
+        {
+            yield return new ValidationResult("Delivery:Username and Delivery:Password go together.", [nameof(Username)]);
+        }
+        if (CommandTimeout < TimeSpan.FromSeconds(5))
+        {
+            yield return new ValidationResult("Delivery:CommandTimeout must be at least 5 seconds.", [nameof(CommandTimeout)]);
+        }
+    }
+}

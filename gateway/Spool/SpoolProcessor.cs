@@ -1,0 +1,189 @@
+using Microsoft.Extensions.Logging;
+using SecureMailbox.Vault.Outbound;
+using SecureMailbox.Vault.Storage;
+
+namespace SecureMailbox.Gateway.Spool;
+
+/// <summary>
+/// Takes committed spool entries and hands them on: plain mail to the outbound queue (the spool file itself
+/// becomes the queue content, renamed, not copied). An entry leaves the spool only after the queue row is
+/// durable, and queueing is idempotent on the spool id, so a crash at any point neither loses nor duplicates.
+/// </summary>
+public sealed class SpoolProcessor(
+    SpoolDirectory spool,
+    SpoolSignal signal,
+    OutboundQueue queue,
+    ISecureMessageHandler secureHandler,
+    ILogger<SpoolProcessor> logger) : BackgroundService
+{
+    private const int BatchSize = 64;
+
+    /// <summary>Set once the entries found at start have been recovered (tests and the delivery worker wait on it).</summary>
+    public TaskCompletionSource Recovered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        var discarded = spool.DiscardPartialEntries();
+        if (discarded > 0)
+        {
+            logger.LogWarning("Discarded {Count} partial spool entries that were never acknowledged", discarded);
+        }
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var nextOrphanScan = DateTime.MinValue;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (DateTime.UtcNow >= nextOrphanScan)
+                {
+                    await RecoverOrphansAsync(TimeSpan.FromMinutes(1), stoppingToken);
+                    nextOrphanScan = DateTime.UtcNow.AddMinutes(1);
+                }
+                var processed = await ProcessBatchAsync(stoppingToken);
+                Recovered.TrySetResult();
+                if (processed < BatchSize)
+                {
+                    await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception exception)
+            {
+                logger.LogError(exception, "Spool processing failed; retrying");
+                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Processes up to one batch of ready entries; returns how many.</summary>
+    public async Task<int> ProcessBatchAsync(CancellationToken cancellationToken)
+    {
+        var entries = spool.ReadyEntries(BatchSize);
+        foreach (var path in entries)
+        {
+            SpoolEnvelope envelope;
+            try
+            {
+                envelope = SpoolDirectory.ReadEnvelope(path);
+            }
+            catch (Exception exception) when (exception is InvalidDataException or System.Text.Json.JsonException)
+            {
+                logger.LogError(exception, "Spool entry {Path} is unreadable; moved to corrupt/", Path.GetFileName(path));
+                spool.Quarantine(path);
+                continue;
+            }
+            if (envelope.Class == MessageClass.Secure)
+            {
+                await secureHandler.HandleAsync(path, envelope, cancellationToken);
+                DurableFile.TryDelete(path);
+                continue;
+            }
+            await RelayAsync(path, envelope, cancellationToken);
+        }
+        if (entries.Count > 0)
+        {
+            DurableFile.SyncDirectory(spool.ReadyDirectory);
+        }
+        return entries.Count;
+    }
+
+    /// <summary>
+    /// Queues content files that have no queue row: the process stopped between the rename and the insert.
+    /// Only files older than <paramref name="minimumAge"/> are taken, so another instance's rename in progress is left alone.
+    /// </summary>
+    public async Task<int> RecoverOrphansAsync(TimeSpan minimumAge, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(queue.ContentDirectory))
+        {
+            return 0;
+        }
+        var recovered = 0;
+        foreach (var file in Directory.EnumerateFiles(queue.ContentDirectory, "*.eml"))
+        {
+            if (File.GetLastWriteTimeUtc(file) > DateTime.UtcNow - minimumAge)
+            {
+                continue;
+            }
+            var id = Path.GetFileNameWithoutExtension(file);
+            if (await queue.FindAsync(id, cancellationToken) is not null)
+            {
+                continue;
+            }
+            SpoolEnvelope envelope;
+            try
+            {
+                envelope = SpoolDirectory.ReadEnvelope(file);
+            }
+            catch (InvalidDataException)
+            {
+                continue; // content written by the queue itself (notifications): not ours to recover
+            }
+            logger.LogWarning("Recovering queue content {QueueId} that had no queue row", id);
+            await RelayAsync(file, envelope, cancellationToken);
+            recovered++;
+        }
+        return recovered;
+    }
+
+    private async Task RelayAsync(string path, SpoolEnvelope envelope, CancellationToken cancellationToken)
+    {
+        var contentName = envelope.Id + ".eml";
+        var message = new OutboundMessage
+        {
+            Id = envelope.Id,
+            Kind = OutboundKind.Relay,
+            EnvelopeFrom = envelope.From,
+            EnvelopeId = envelope.EnvelopeId,
+            Ret = envelope.Ret,
+            EightBitMime = envelope.EightBitMime,
+            ContentPath = contentName,
+            ContentOffset = 0,
+            ContentLength = envelope.MessageLength,
+            Recipients = envelope.To.Select(a => new OutboundRecipient { Address = a }).ToList(),
+        };
+        // The spool file (envelope trailer included) becomes the queue content: rename first, then the row.
+        // A crash in between leaves a self-describing file in queue/ that RecoverOrphansAsync queues again.
+        var target = queue.ContentPathOf(contentName);
+        Directory.CreateDirectory(queue.ContentDirectory);
+        if (string.Equals(Path.GetFullPath(path), Path.GetFullPath(target), StringComparison.Ordinal))
+        {
+            // Recovering an orphan: the content is already in place.
+        }
+        else if (File.Exists(target))
+        {
+            DurableFile.TryDelete(path); // renamed before a crash whose source entry survived
+        }
+        else
+        {
+            File.Move(path, target);
+            DurableFile.SyncDirectory(queue.ContentDirectory);
+        }
+        await queue.EnqueueAsync(message, cancellationToken);
+    }
+}
+
+/// <summary>Vaults a flagged message (built by the vault's secure path); the gateway refuses flagged mail without one.</summary>
+public interface ISecureMessageHandler
+{
+    /// <summary>Whether secure delivery is configured.</summary>
+    bool IsAvailable { get; }
+
+    /// <summary>Stores the spooled message in the vault and queues the notifications.</summary>
+    Task HandleAsync(string spoolPath, SpoolEnvelope envelope, CancellationToken cancellationToken);
+}
+
+/// <summary>Used until the vault's secure path is configured: flagged mail is refused at DATA, so this is never reached.</summary>
+internal sealed class UnavailableSecureMessageHandler : ISecureMessageHandler
+{
+    public bool IsAvailable => false;
+
+    public Task HandleAsync(string spoolPath, SpoolEnvelope envelope, CancellationToken cancellationToken) =>
+        throw new InvalidOperationException("Secure delivery is not available; flagged mail must have been refused at DATA.");
+}

@@ -1,0 +1,189 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SecureMailbox.Vault.Data;
+using SecureMailbox.Vault.Storage;
+
+namespace SecureMailbox.Vault.Outbound;
+
+/// <summary>
+/// The durable outbound queue shared by the gateway (relay, notifications, bounces) and the portal
+/// (reply notifications). Rows live in the database; content files in <c>queue/</c> of the data folder.
+/// Workers lease due messages so that several instances never deliver the same message at once.
+/// </summary>
+public sealed class OutboundQueue(
+    IDbContextFactory<VaultDbContext> dbFactory,
+    IOptions<VaultOptions> vaultOptions,
+    IOptions<QueueOptions> queueOptions,
+    TimeProvider time,
+    ILogger<OutboundQueue> logger)
+{
+    private readonly QueueOptions _options = queueOptions.Value;
+
+    /// <summary>The folder that holds queued message content.</summary>
+    public string ContentDirectory { get; } = Path.Combine(vaultOptions.Value.DataPath, "queue");
+
+    /// <summary>Creates a new queue id: sortable by time, unique across instances.</summary>
+    public string NewId() => $"{time.GetUtcNow():yyyyMMddHHmmss}{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}";
+
+    /// <summary>Writes message content durably to the queue folder and returns its file name there.</summary>
+    public async Task<string> WriteContentAsync(string id, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        var name = id + ".eml";
+        await DurableFile.WriteAsync(ContentPathOf(name), write, cancellationToken);
+        return name;
+    }
+
+    /// <summary>The full path of a content file named in a queue row.</summary>
+    public string ContentPathOf(string contentName) => Path.Combine(ContentDirectory, Path.GetFileName(contentName));
+
+    /// <summary>
+    /// Adds a message whose content file is already durable. Idempotent on the id: a message queued
+    /// before a crash is not queued twice when its source is processed again.
+    /// </summary>
+    /// <returns>false when a message with that id was already queued.</returns>
+    public async Task<bool> EnqueueAsync(OutboundMessage message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Recipients.Count == 0)
+        {
+            throw new ArgumentException("An outbound message needs at least one recipient.", nameof(message));
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        message.CreatedAt = now;
+        message.NextAttemptAt = now;
+        if (message.ExpiresAt == default)
+        {
+            message.ExpiresAt = now + _options.MaxLifetime;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (await db.OutboundMessages.AnyAsync(m => m.Id == message.Id, cancellationToken))
+        {
+            return false;
+        }
+        db.OutboundMessages.Add(message);
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Queued {QueueId} ({Kind}, {Size} bytes, {Recipients} recipients)", message.Id, message.Kind, message.ContentLength, message.Recipients.Count);
+        return true;
+    }
+
+    /// <summary>Leases up to <paramref name="max"/> due messages for this worker.</summary>
+    public async Task<IReadOnlyList<OutboundMessage>> LeaseDueAsync(int max, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var token = Guid.NewGuid().ToString("N");
+        var until = now + _options.LeaseDuration;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        // One UPDATE claims the batch; the database serialises competing workers.
+        var claimed = await db.OutboundMessages
+            .Where(m => m.NextAttemptAt <= now && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
+            .OrderBy(m => m.NextAttemptAt)
+            .Take(max)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseToken, token).SetProperty(m => m.LeaseExpiresAt, until), cancellationToken);
+        if (claimed == 0)
+        {
+            return [];
+        }
+        return await db.OutboundMessages.AsNoTracking().Include(m => m.Recipients)
+            .Where(m => m.LeaseToken == token).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Records the outcome of an attempt. Messages whose recipients are all final are removed with their content;
+    /// the others are released and scheduled for the next retry.
+    /// </summary>
+    public async Task CompleteAttemptAsync(OutboundMessage message, string? error, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var stored = await db.OutboundMessages.Include(m => m.Recipients)
+            .SingleOrDefaultAsync(m => m.Id == message.Id && m.LeaseToken == message.LeaseToken, cancellationToken);
+        if (stored is null)
+        {
+            logger.LogWarning("Queue item {QueueId} was deleted or re-leased during delivery", message.Id);
+            return;
+        }
+        foreach (var recipient in stored.Recipients)
+        {
+            var outcome = message.Recipients.FirstOrDefault(r => r.Id == recipient.Id);
+            if (outcome is null)
+            {
+                continue;
+            }
+            recipient.State = outcome.State;
+            recipient.LastResponse = outcome.LastResponse;
+            recipient.CompletedAt = outcome.State == RecipientState.Pending ? null : now;
+        }
+        stored.Attempts++;
+        stored.LastError = error;
+        stored.LeaseToken = null;
+        stored.LeaseExpiresAt = null;
+        if (stored.Recipients.All(r => r.State != RecipientState.Pending))
+        {
+            db.OutboundMessages.Remove(stored);
+            await db.SaveChangesAsync(cancellationToken);
+            await RemoveContentAsync(stored.ContentPath);
+            logger.LogInformation("Queue item {QueueId} done: {Delivered} delivered, {Failed} failed",
+                stored.Id, stored.Recipients.Count(r => r.State == RecipientState.Delivered), stored.Recipients.Count(r => r.State == RecipientState.Failed));
+            return;
+        }
+        stored.NextAttemptAt = now + _options.RetryDelay(stored.Attempts);
+        await db.SaveChangesAsync(cancellationToken);
+        logger.LogInformation("Queue item {QueueId} deferred until {NextAttempt:o}: {Error}", stored.Id, stored.NextAttemptAt, error);
+    }
+
+    /// <summary>Lists the queue (operator command).</summary>
+    public async Task<IReadOnlyList<OutboundMessage>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.OutboundMessages.AsNoTracking().Include(m => m.Recipients).OrderBy(m => m.CreatedAt).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>One queue item with its recipients, or null.</summary>
+    public async Task<OutboundMessage?> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.OutboundMessages.AsNoTracking().Include(m => m.Recipients).SingleOrDefaultAsync(m => m.Id == id, cancellationToken);
+    }
+
+    /// <summary>Makes an item (or every item, when id is null) due now (operator command, like <c>postqueue -f</c>).</summary>
+    public async Task<int> RetryNowAsync(string? id, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.OutboundMessages.Where(m => id == null || m.Id == id)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now), cancellationToken);
+    }
+
+    /// <summary>Deletes an item without delivering or bouncing it (operator command, like <c>postsuper -d</c>).</summary>
+    public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var stored = await db.OutboundMessages.SingleOrDefaultAsync(m => m.Id == id, cancellationToken);
+        if (stored is null)
+        {
+            return false;
+        }
+        db.OutboundMessages.Remove(stored);
+        await db.SaveChangesAsync(cancellationToken);
+        await RemoveContentAsync(stored.ContentPath);
+        logger.LogInformation("Queue item {QueueId} deleted by operator", id);
+        return true;
+    }
+
+    private Task RemoveContentAsync(string contentName)
+    {
+        // The removal need not be durable: a content file without a row is swept at start.
+        DurableFile.TryDelete(ContentPathOf(contentName));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Opens the content of a queued message as a read-only stream limited to the message.</summary>
+    public Stream OpenContent(OutboundMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var file = new FileStream(ContentPathOf(message.ContentPath), FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return new SubStream(file, message.ContentOffset, message.ContentLength);
+    }
+}

@@ -1,0 +1,69 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SecureMailbox.Vault.Outbound;
+
+/// <summary>Retry and lifetime policy of the outbound queue: configuration section <c>Queue</c>.</summary>
+public sealed class QueueOptions : IValidatableObject
+{
+    /// <summary>The configuration section name.</summary>
+    public const string Section = "Queue";
+
+    /// <summary>Delay before the first retry (SECURITY.md D7: 5 minutes).</summary>
+    public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The retry delay doubles up to this (about an hour).</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long delivery is tried before the message bounces (RFC 5321 §4.5.4.1: 4-5 days).</summary>
+    public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromDays(5);
+
+    /// <summary>How long a worker holds a leased message before another may take it over.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>How many messages a worker leases at once.</summary>
+    [Range(1, 1000)]
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>How many deliveries run in parallel in one worker.</summary>
+    [Range(1, 256)]
+    public int Concurrency { get; set; } = 20;
+
+    /// <summary>How often an idle worker looks for due messages.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (FirstRetryDelay <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Queue:FirstRetryDelay must be positive.", [nameof(FirstRetryDelay)]);
+        }
+        if (MaxRetryDelay < FirstRetryDelay)
+        {
+            yield return new ValidationResult("Queue:MaxRetryDelay must be at least Queue:FirstRetryDelay.", [nameof(MaxRetryDelay)]);
+        }
+        if (MaxLifetime <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Queue:MaxLifetime must be positive.", [nameof(MaxLifetime)]);
+        }
+        if (LeaseDuration < TimeSpan.FromSeconds(30))
+        {
+            yield return new ValidationResult("Queue:LeaseDuration must be at least 30 seconds.", [nameof(LeaseDuration)]);
+        }
+        if (PollInterval <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Queue:PollInterval must be positive.", [nameof(PollInterval)]);
+        }
+    }
+
+    /// <summary>The delay after the given number of failed attempts: doubling from the first delay, capped.</summary>
+    public TimeSpan RetryDelay(int failedAttempts)
+    {
+        var delay = FirstRetryDelay;
+        for (var i = 1; i < failedAttempts && delay < MaxRetryDelay; i++)
+        {
+            delay *= 2;
+        }
+        return delay < MaxRetryDelay ? delay : MaxRetryDelay;
+    }
+}
