@@ -113,7 +113,7 @@ public sealed class NextHopServer : IAsyncDisposable
         {
             // SmtpServer hands over the data without the CRLF that ends its last line (it is part of CRLF.CRLF);
             // put it back so the bytes are the message as sent.
-            var data = buffer.Length == 0 ? [] : [.. buffer.ToArray(), (byte)'\r', (byte)'\n'];
+            byte[] data = buffer.Length == 0 ? [] : [.. buffer.ToArray(), (byte)13, (byte)10];
             owner.Messages.Enqueue(new ReceivedMessage(transaction.From?.AsAddress() ?? "", transaction.To.Select(t => t.AsAddress()).ToList(), data));
             return Task.FromResult(SmtpResponse.Ok);
         }
