@@ -14,10 +14,11 @@ const MAX_INPUT = 32;
  * 'empty', 'invalid-characters', 'too-short', 'too-long', 'invalid-country', 'invalid'.
  */
 export function normalisePhone(lib, input, defaultCountry = 'SE') {
-  const text = String(input ?? '').trim();
+  // Only spaces and tabs are trimmed: a CR or LF anywhere is refused, never silently dropped.
+  const text = String(input ?? '').replace(/^[ \t\u00a0]+|[ \t\u00a0]+$/g, '');
   if (text === '') return { ok: false, reason: 'empty' };
-  if (text.length > MAX_INPUT) return { ok: false, reason: 'too-long' };
   if (!ALLOWED.test(text) || text.lastIndexOf('+') > 0) return { ok: false, reason: 'invalid-characters' };
+  if (text.length > MAX_INPUT) return { ok: false, reason: 'too-long' };
 
   // No mobile number anywhere has fewer than 7 digits (country code included).
   if (text.replace(/[^0-9]/g, '').length < 7) return { ok: false, reason: 'too-short' };

@@ -43,6 +43,7 @@ export async function markSecureAndSend(office, { entries = [], subjectKeyword =
     error.stage = 'flag';
     throw error;
   }
+  onProgress('flagged', result);
 
   if (can.send) {
     onProgress('sending');
