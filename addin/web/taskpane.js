@@ -8,6 +8,9 @@ import { recallPhone, rememberPhones } from './remembered.js';
 import { capabilities, markSecureAndSend } from './secure-send.js';
 import { HeaderValueError } from './headers.js';
 
+/** Outlook's error text without a final full stop, to sit inside our own sentence. */
+const officeText = (error) => String(error?.officeMessage ?? error?.message ?? error).trim().replace(/[.\s]+$/, '');
+
 /** Starts the pane; every dependency is passed in so a test page could drive it too. */
 export async function startTaskpane({ office, doc = document, storage, fetchImpl = fetch, phoneLib }) {
   const $ = (id) => doc.getElementById(id);
@@ -36,7 +39,7 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
   try {
     config = await loadConfig(fetchImpl);
   } catch (error) {
-    setStatus('error', t('errorConfig', { message: error.message }));
+    setStatus('error', t('errorConfig', { message: officeText(error) }));
     return;
   }
   if (!can.internetHeaders) {
@@ -121,6 +124,7 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
         input.addEventListener('input', () => {
           typed.set(recipient.key, input.value);
           checkRow(row, touched && input.value.trim() !== '');
+          if (fieldsError) updateFieldsError();
         });
         input.addEventListener('blur', () => {
           touched = true;
@@ -135,12 +139,24 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
     return li;
   }
 
+  // After a blocked send, keep the summary in step with the fields as they are fixed.
+  let fieldsError = false;
+  function updateFieldsError() {
+    const left = rows.filter((row) => row.input && !row.e164).length;
+    if (left === 0) {
+      fieldsError = false;
+      setStatus('idle', '');
+    } else {
+      setStatus('error', t('errorFields', { count: left }));
+    }
+  }
+
   async function refresh() {
     let recipients;
     try {
       recipients = classifyRecipients(await readRecipients(item), config.organisationDomains);
     } catch (error) {
-      setStatus('error', t('errorRecipients', { message: error.officeMessage ?? error.message }));
+      setStatus('error', t('errorRecipients', { message: officeText(error) }));
       return;
     }
     rows = [];
@@ -157,6 +173,7 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
     if (busy) return;
     const problems = rows.filter((row) => !checkRow(row, true));
     if (problems.length > 0) {
+      fieldsError = true;
       setStatus('error', t('errorFields', { count: problems.length }));
       problems[0].input.focus();
       return;
@@ -165,6 +182,7 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
       setStatus('error', t('errorAddress'));
       return;
     }
+    fieldsError = false;
     const entries = rows.filter((row) => row.input).map((row) => ({ address: row.recipient.key, phone: row.e164 }));
 
     busy = true;
@@ -187,8 +205,8 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
       else setStatus('done', t(result.sent ? 'doneFallbackSent' : 'doneFallbackPressSend', { keyword }));
     } catch (error) {
       if (error instanceof HeaderValueError) setStatus('error', t('errorAddress'));
-      else if (error.stage === 'send') setStatus('error', t('errorSend', { message: error.officeMessage ?? error.message }));
-      else setStatus('error', t('errorOffice', { message: error.officeMessage ?? error.message }));
+      else if (error.stage === 'send') setStatus('error', t('errorSend', { message: officeText(error) }));
+      else setStatus('error', t('errorOffice', { message: officeText(error) }));
     } finally {
       busy = false;
       ui.send.disabled = false;
