@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startStaticServer } from './helpers/static-server.mjs';
+import { CONTENT_SECURITY_POLICY, startStaticServer } from './helpers/static-server.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const OFFICE_JS = 'https://appsforoffice.microsoft.com/lib/1/hosted/office.js';
@@ -218,4 +218,11 @@ describe('task pane in Chromium', () => {
     assert.ok(server.requests.includes('/addin/config.json'));
     assert.ok(server.requests.includes('/addin/vendor/libphonenumber-mobile.js'));
   });
+});
+
+test('the test server sends the same Content-Security-Policy as the portal', () => {
+  const portal = readFileSync(new URL('../../portal/Addin/AddinEndpoints.cs', import.meta.url), 'utf8');
+  const match = portal.match(/ContentSecurityPolicy =\s*"([^"]+)"/);
+  assert.ok(match, 'ContentSecurityPolicy constant not found in portal/Addin/AddinEndpoints.cs');
+  assert.equal(match[1], CONTENT_SECURITY_POLICY);
 });

@@ -14,6 +14,9 @@ const types = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+export const CONTENT_SECURITY_POLICY =
+  "script-src 'self' https://appsforoffice.microsoft.com; object-src 'none'; base-uri 'self'; form-action 'none'";
+
 export async function startStaticServer({ webRoot, config }) {
   const root = resolve(webRoot);
   const requests = [];
@@ -33,7 +36,10 @@ export async function startStaticServer({ webRoot, config }) {
     }
     try {
       const body = await readFile(file);
-      response.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream' });
+      const headers = { 'Content-Type': types[extname(file)] ?? 'application/octet-stream' };
+      // The same policy the portal sends (portal/Addin/AddinEndpoints.cs), so the pane is tested under it.
+      if (extname(file) === '.html') headers['Content-Security-Policy'] = CONTENT_SECURITY_POLICY;
+      response.writeHead(200, headers);
       response.end(body);
     } catch {
       response.writeHead(404).end();
