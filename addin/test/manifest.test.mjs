@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const manifestPath = `${repo}manifest.xml`;
-const onSendManifestPath = `${repo}manifest.onsend.xml`;
 const schemaDir = fileURLToPath(new URL('../../../shared/schemas/office-addin/', import.meta.url));
 const schema = `${schemaDir}OfficeAppManifestV1_1.xsd`;
 const manifest = readFileSync(manifestPath, 'utf8');
@@ -90,13 +89,4 @@ test('every URL uses the placeholder host the portal rewrites, over https', () =
   assert.ok(urls.length >= 8);
   for (const url of urls) assert.match(url, /^https:\/\/localhost:5001(\/|$)/, url);
   assert.match(manifest, /https:\/\/localhost:5001\/addin\/taskpane\.html/);
-});
-
-test('manifest.onsend.xml is well-formed XML (it is outside the old schema on purpose)', () => {
-  assert.ok(existsSync(onSendManifestPath), 'manifest.onsend.xml is missing');
-  const run = xmllint(['--noout', '--nonet', onSendManifestPath]);
-  assert.equal(run.status, 0, run.stderr);
-  const text = readFileSync(onSendManifestPath, 'utf8');
-  assert.match(text, /OnMessageSend/);
-  assert.match(text, /not validated against/i);
 });
