@@ -188,6 +188,7 @@ describe('task pane in Chromium', () => {
     assert.equal(await page.locator('h1').textContent(), 'Skicka säkert');
     assert.match(await page.locator('#fallback-notice').textContent(), /”\[secure\]” läggs till i ämnesraden/);
     assert.equal(await page.locator('input[type=tel]').count(), 0, 'numbers cannot travel without internet headers');
+    assert.doesNotMatch(await page.locator('#intro').textContent(), /Ange ett mobilnummer/);
     const button = page.getByRole('button', { name: 'Skicka säkert' });
     await button.click();
     await page.waitForFunction(() => document.querySelector('#status').dataset.state === 'done');
@@ -198,6 +199,7 @@ describe('task pane in Chromium', () => {
     const calls = await stubCalls(page);
     assert.deepEqual(calls.subjects, ['[secure] Remiss']);
     assert.equal(await page.evaluate(() => window.__officeStub.currentSubject()), '[secure] Remiss');
+    await page.screenshot({ path: `${screenshots}addin-taskpane-sv-fallback.png`, fullPage: true });
     assert.deepEqual(calls.headers, []);
     assert.deepEqual(errors, []);
     await context.close();

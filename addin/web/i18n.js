@@ -3,6 +3,7 @@
 const en = {
   title: 'Send secure',
   intro: 'Recipients outside your organisation get a link and sign in with a code sent to their mobile phone. Enter a mobile number for each of them.',
+  introFallback: 'Recipients outside your organisation get a link and sign in with a code sent to their mobile phone.',
   loading: 'Reading the recipients…',
   recipientsHeading: 'Recipients',
   field_to: 'To',
@@ -44,6 +45,7 @@ const en = {
 const sv = {
   title: 'Skicka säkert',
   intro: 'Mottagare utanför organisationen får en länk och loggar in med en kod som skickas till deras mobiltelefon. Ange ett mobilnummer för var och en av dem.',
+  introFallback: 'Mottagare utanför organisationen får en länk och loggar in med en kod som skickas till deras mobiltelefon.',
   loading: 'Läser mottagarna…',
   recipientsHeading: 'Mottagare',
   field_to: 'Till',

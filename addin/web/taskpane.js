@@ -43,6 +43,7 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
     return;
   }
   if (!can.internetHeaders) {
+    $('intro').textContent = t('introFallback');
     ui.notice.textContent = t('fallbackNotice', { keyword: config.subjectKeyword });
     ui.notice.hidden = false;
   }
