@@ -215,6 +215,23 @@ describe('task pane in Chromium', () => {
     await context.close();
   });
 
+  test('settings that cannot be loaded are reported and nothing can be sent', async () => {
+    server.state.failConfig = true;
+    try {
+      const context = await browser.newContext({ viewport: { width: 320, height: 600 } });
+      await context.route(OFFICE_JS, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: stubSource }));
+      await context.addInitScript((stub) => { window.__officeStub = stub; }, { to: [{ emailAddress: 'anna@example.org' }] });
+      const page = await context.newPage();
+      await page.goto(`${server.origin}/addin/taskpane.html`);
+      await page.waitForFunction(() => document.querySelector('#status').dataset.state === 'error');
+      assert.equal(await status(page).textContent(), 'Could not load the SecureMailbox settings: HTTP 503.');
+      assert.equal(await page.getByRole('button', { name: 'Send secure' }).isDisabled(), true);
+      await context.close();
+    } finally {
+      server.state.failConfig = false;
+    }
+  });
+
   test('the page asked for nothing outside its own origin except office.js', () => {
     assert.deepEqual(external, []);
     assert.ok(server.requests.includes('/addin/config.json'));

@@ -37,6 +37,9 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
 
   setStatus('working', t('loading'));
   try {
+    if (!phoneLib || typeof phoneLib.parsePhoneNumberFromString !== 'function') {
+      throw new Error('vendor/libphonenumber-mobile.js did not load');
+    }
     config = await loadConfig(fetchImpl);
   } catch (error) {
     setStatus('error', t('errorConfig', { message: officeText(error) }));

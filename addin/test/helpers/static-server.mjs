@@ -20,11 +20,16 @@ export const CONTENT_SECURITY_POLICY =
 export async function startStaticServer({ webRoot, config }) {
   const root = resolve(webRoot);
   const requests = [];
+  const state = { failConfig: false };
   const server = createServer(async (request, response) => {
     const path = decodeURIComponent(new URL(request.url, 'http://127.0.0.1').pathname);
     requests.push(path);
     response.setHeader('X-Content-Type-Options', 'nosniff');
     if (path === '/addin/config.json') {
+      if (state.failConfig) {
+        response.writeHead(503).end();
+        return;
+      }
       response.writeHead(200, { 'Content-Type': types['.json'], 'Cache-Control': 'no-store' });
       response.end(JSON.stringify(config));
       return;
@@ -50,6 +55,7 @@ export async function startStaticServer({ webRoot, config }) {
   return {
     origin: `http://127.0.0.1:${port}`,
     requests,
+    state,
     close: () => new Promise((done) => server.close(done)),
   };
 }
