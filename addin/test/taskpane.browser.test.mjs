@@ -112,10 +112,19 @@ describe('task pane in Chromium', () => {
     assert.match(await status(page).textContent(), /\(1\)/, 'one field left to fix');
     assert.equal(await anna.getAttribute('aria-invalid'), 'false');
 
-    // Keyboard only: type the last number and press Enter in the field.
+    // Keyboard only: type the last number, Tab to the button (focus visible), press Enter.
     await cecilia.focus();
     await page.keyboard.type('073-987 65 43');
     assert.equal(await status(page).textContent(), '', 'the summary clears once every number is valid');
+    const outline = (locator) => locator.evaluate((el) => {
+      const style = getComputedStyle(el);
+      return { focused: el === document.activeElement, style: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+    });
+    const inputFocus = await outline(cecilia);
+    assert.ok(inputFocus.focused && inputFocus.style !== 'none' && inputFocus.width >= 2, `input focus is visible: ${JSON.stringify(inputFocus)}`);
+    await page.keyboard.press('Tab');
+    const buttonFocus = await outline(page.getByRole('button', { name: 'Send secure' }));
+    assert.ok(buttonFocus.focused && buttonFocus.style !== 'none' && buttonFocus.width >= 2, `button focus is visible: ${JSON.stringify(buttonFocus)}`);
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => document.querySelector('#status').dataset.state === 'done');
     assert.equal(await status(page).textContent(), 'The message was sent securely.');
