@@ -1,0 +1,15 @@
+// Copies libphonenumber-js's browser bundle (mobile metadata) into web/vendor/ so the task
+// pane loads it from its own origin. Runs on `npm ci` (postinstall) and before `npm test`.
+// The copy is committed too, so the portal can serve web/ without running npm.
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const packageDir = fileURLToPath(new URL('.', `file://${require.resolve('libphonenumber-js/package.json')}`));
+const { version } = JSON.parse(readFileSync(`${packageDir}package.json`, 'utf8'));
+const target = fileURLToPath(new URL('../web/vendor/', import.meta.url));
+mkdirSync(target, { recursive: true });
+copyFileSync(`${packageDir}bundle/libphonenumber-mobile.js`, `${target}libphonenumber-mobile.js`);
+copyFileSync(`${packageDir}LICENSE`, `${target}libphonenumber-js.LICENSE.txt`);
+console.log(`vendored libphonenumber-js ${version} (mobile metadata) into web/vendor/`);

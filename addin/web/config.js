@@ -1,0 +1,35 @@
+// Loads /addin/config.json (relative to the page, so it works under the portal's /addin/).
+
+export const DEFAULT_CONFIG = Object.freeze({
+  organisationDomains: [],
+  subjectKeyword: '[secure]',
+  defaultCountry: 'SE',
+  portalBaseUrl: '',
+  graphLookup: false,
+});
+
+/** Checks and normalises the JSON the portal serves; throws with the setting's name. */
+export function parseConfig(json) {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error('config.json is not an object');
+  const config = { ...DEFAULT_CONFIG, ...json };
+  if (!Array.isArray(config.organisationDomains) || !config.organisationDomains.every((d) => typeof d === 'string')) {
+    throw new Error('organisationDomains must be a list of domains');
+  }
+  config.organisationDomains = config.organisationDomains.map((d) => d.trim().toLowerCase()).filter(Boolean);
+  if (typeof config.subjectKeyword !== 'string' || config.subjectKeyword.trim() === '' || /[\r\n]/.test(config.subjectKeyword)) {
+    throw new Error('subjectKeyword must be a non-empty single line');
+  }
+  config.subjectKeyword = config.subjectKeyword.trim();
+  if (typeof config.defaultCountry !== 'string' || !/^[A-Za-z]{2}$/.test(config.defaultCountry)) {
+    throw new Error('defaultCountry must be a two-letter country code');
+  }
+  config.defaultCountry = config.defaultCountry.toUpperCase();
+  config.graphLookup = config.graphLookup === true;
+  return Object.freeze(config);
+}
+
+export async function loadConfig(fetchImpl = globalThis.fetch, url = 'config.json') {
+  const response = await fetchImpl(url, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return parseConfig(await response.json());
+}

@@ -1,0 +1,28 @@
+namespace SecureMailbox.Portal.Addin;
+
+/// <summary>Settings of the Outlook add-in that the portal serves under <c>/addin/</c> (section <c>Addin</c>).</summary>
+public sealed class AddinOptions
+{
+    public const string SectionName = "Addin";
+
+    /// <summary>Folder with the task pane files (<c>addin/web</c>); defaults to <c>&lt;content root&gt;/../addin/web</c> when that exists.</summary>
+    public string WebRoot { get; set; } = "";
+
+    /// <summary>The add-in's XML manifest; defaults to <c>manifest.xml</c> two levels above <see cref="WebRoot"/> (the repository root).</summary>
+    public string ManifestPath { get; set; } = "";
+
+    /// <summary>Domains whose recipients are internal (no mobile number needed); subdomains count as internal too.</summary>
+    public string[] OrganisationDomains { get; set; } = [];
+
+    /// <summary>Subject keyword the add-in adds where Outlook lacks internet headers (Mailbox 1.8).</summary>
+    public string SubjectKeyword { get; set; } = "[secure]";
+
+    /// <summary>Country for phone numbers typed without a country code (ISO 3166 alpha-2).</summary>
+    public string DefaultCountry { get; set; } = "SE";
+
+    /// <summary>Public https base URL of the portal; replaces <c>https://localhost:5001</c> in the manifest.</summary>
+    public string PortalBaseUrl { get; set; } = "";
+
+    /// <summary>Whether the task pane may look numbers up through Microsoft Graph (needs Entra ID sign-in).</summary>
+    public bool GraphLookup { get; set; }
+}

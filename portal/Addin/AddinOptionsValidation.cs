@@ -1,0 +1,86 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace SecureMailbox.Portal.Addin;
+
+/// <summary>Stops the portal at start when the add-in settings are unusable, naming the setting.</summary>
+public sealed partial class AddinOptionsValidation : IValidateOptions<AddinOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AddinOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        const string Section = AddinOptions.SectionName;
+
+        if (string.IsNullOrWhiteSpace(options.WebRoot))
+        {
+            failures.Add($"{Section}:WebRoot is not set and <content root>/../addin/web does not exist.");
+        }
+        else if (!File.Exists(Path.Combine(options.WebRoot, "taskpane.html")))
+        {
+            failures.Add($"{Section}:WebRoot '{options.WebRoot}' has no taskpane.html.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ManifestPath) || !File.Exists(options.ManifestPath))
+        {
+            failures.Add($"{Section}:ManifestPath '{options.ManifestPath}' does not exist.");
+        }
+
+        if (options.OrganisationDomains is not { Length: > 0 })
+        {
+            failures.Add($"{Section}:OrganisationDomains must list at least one domain.");
+        }
+        else
+        {
+            foreach (var domain in options.OrganisationDomains)
+            {
+                if (domain is null || !DomainPattern().IsMatch(domain))
+                {
+                    failures.Add($"{Section}:OrganisationDomains has an invalid domain '{domain}'.");
+                }
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(options.SubjectKeyword) || options.SubjectKeyword.Any(char.IsControl))
+        {
+            failures.Add($"{Section}:SubjectKeyword must be a non-empty single line.");
+        }
+
+        if (options.DefaultCountry is null || !CountryPattern().IsMatch(options.DefaultCountry))
+        {
+            failures.Add($"{Section}:DefaultCountry must be a two-letter country code such as SE.");
+        }
+
+        if (!TryParseBaseUrl(options.PortalBaseUrl, out _))
+        {
+            failures.Add($"{Section}:PortalBaseUrl '{options.PortalBaseUrl}' must be an absolute https URL without query or fragment, e.g. https://securemailbox.example.se.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Outlook loads add-in pages over https only; the manifest needs a plain origin (and optional path).</summary>
+    public static bool TryParseBaseUrl(string? value, out Uri? uri)
+    {
+        uri = null;
+        if (string.IsNullOrWhiteSpace(value) || !Uri.TryCreate(value, UriKind.Absolute, out var parsed))
+        {
+            return false;
+        }
+
+        if (parsed.Scheme != Uri.UriSchemeHttps || parsed.Query.Length > 0 || parsed.Fragment.Length > 0
+            || parsed.UserInfo.Length > 0 || value.Any(c => char.IsWhiteSpace(c) || c is '"' or '<' or '>' or '\''))
+        {
+            return false;
+        }
+
+        uri = parsed;
+        return true;
+    }
+
+    [GeneratedRegex(@"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex DomainPattern();
+
+    [GeneratedRegex("^[A-Za-z]{2}$", RegexOptions.CultureInvariant)]
+    private static partial Regex CountryPattern();
+}
