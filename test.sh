@@ -21,7 +21,7 @@ dotnet test SecureMailbox.sln --no-build -c Debug -m:1 \
 
 # JavaScript (add-in): node's test runner; its TAP summary is counted.
 if [ -f addin/package.json ]; then
-  (cd addin && npm ci --no-audit --no-fund --loglevel=error >/dev/null && node --test --test-reporter=tap --test-reporter-destination="$results/node.tap" --test-reporter=spec --test-reporter-destination=stdout test/) 2>&1 | tail -n 40
+  (cd addin && npm ci --no-audit --no-fund --loglevel=error >/dev/null && node --test --test-reporter=tap --test-reporter-destination="$results/node.tap" --test-reporter=spec --test-reporter-destination=stdout test/*.test.mjs) 2>&1 | tail -n 40
 fi
 
 node scripts/summarize-tests.mjs "$results"

@@ -53,13 +53,16 @@ public sealed partial class AddinOptionsValidation : IValidateOptions<AddinOptio
 
         if (!TryParseBaseUrl(options.PortalBaseUrl, out _))
         {
-            failures.Add($"{Section}:PortalBaseUrl '{options.PortalBaseUrl}' must be an absolute https URL without query or fragment, e.g. https://securemailbox.example.se.");
+            failures.Add($"{Section}:PortalBaseUrl '{options.PortalBaseUrl}' must be an absolute https URL (http only for localhost) without query or fragment, e.g. https://securemailbox.example.se.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
-    /// <summary>Outlook loads add-in pages over https only; the manifest needs a plain origin (and optional path).</summary>
+    /// <summary>
+    /// Outlook loads add-in pages over https only; the manifest needs a plain origin (and optional path).
+    /// Plain http is accepted for a loopback host only, for the one-machine development set-up.
+    /// </summary>
     public static bool TryParseBaseUrl(string? value, out Uri? uri)
     {
         uri = null;
@@ -68,7 +71,8 @@ public sealed partial class AddinOptionsValidation : IValidateOptions<AddinOptio
             return false;
         }
 
-        if (parsed.Scheme != Uri.UriSchemeHttps || parsed.Query.Length > 0 || parsed.Fragment.Length > 0
+        var secure = parsed.Scheme == Uri.UriSchemeHttps || (parsed.Scheme == Uri.UriSchemeHttp && parsed.IsLoopback);
+        if (!secure || parsed.Query.Length > 0 || parsed.Fragment.Length > 0
             || parsed.UserInfo.Length > 0 || value.Any(c => char.IsWhiteSpace(c) || c is '"' or '<' or '>' or '\''))
         {
             return false;
