@@ -1,20 +1,39 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using SecureMailbox.Vault.Accounts;
 using SecureMailbox.Vault.Data;
+using SecureMailbox.Vault.Messages;
+using SecureMailbox.Vault.Notifications;
 using SecureMailbox.Vault.Outbound;
+using SecureMailbox.Vault.Phones;
+using SecureMailbox.Vault.Storage;
 
 namespace SecureMailbox.Vault;
 
-/// <summary>Registers the vault: options, database, outbound queue.</summary>
+/// <summary>Registers the vault: options, database, storage, queue, message writing.</summary>
 public static class VaultServiceCollectionExtensions
 {
-    /// <summary>Adds the vault's services; options are validated at start.</summary>
+    /// <summary>Adds the vault's services; every options class is validated at start.</summary>
     public static IServiceCollection AddVault(this IServiceCollection services)
     {
         services.AddOptions<VaultOptions>().BindConfiguration(VaultOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<BlobStorageOptions>().BindConfiguration(BlobStorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PhoneOptions>().BindConfiguration(PhoneOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PortalOptions>().BindConfiguration(PortalOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<SecureDeliveryOptions>().BindConfiguration(SecureDeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<OrganisationsOptions>()
+            .Configure<IConfiguration>((options, configuration) => configuration.GetSection(OrganisationsOptions.Section).Bind(options.Items))
+            .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         services.AddVaultDatabase();
+        services.AddHostedService<OrganisationSeeder>();
+        services.AddSingleton<OrganisationDirectory>();
         services.AddSingleton<OutboundQueue>();
+        services.AddSingleton<IBlobStore, FolderBlobStore>();
+        services.AddSingleton<PhoneNumberRules>();
+        services.AddSingleton<VaultWriter>();
+        services.AddSingleton<NotificationComposer>();
         return services;
     }
 }
