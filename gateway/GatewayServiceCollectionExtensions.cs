@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SecureMailbox.Gateway.Delivery;
+using SecureMailbox.Gateway.Secure;
 using SecureMailbox.Gateway.Smtp;
 using SecureMailbox.Gateway.Spool;
 using SmtpServer.Storage;
@@ -16,11 +16,8 @@ public static class GatewayServiceCollectionExtensions
     {
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ClassificationOptions>().BindConfiguration(ClassificationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.TryAddSingleton<ISecureMessageHandler, UnavailableSecureMessageHandler>();
-        services.AddSingleton(provider => new MessageClassifier(provider.GetRequiredService<IOptions<ClassificationOptions>>())
-        {
-            SecureDeliveryAvailable = provider.GetRequiredService<ISecureMessageHandler>().IsAvailable,
-        });
+        services.AddSingleton<ISecureMessageHandler, VaultSecureMessageHandler>();
+        services.AddSingleton<MessageClassifier>();
         services.AddSingleton<IMessageStore, SpoolMessageStore>();
         services.AddSingleton<RelayMailboxFilter>();
         services.AddSingleton<ConfiguredUserAuthenticator>();

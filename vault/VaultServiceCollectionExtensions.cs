@@ -33,6 +33,7 @@ public static class VaultServiceCollectionExtensions
         services.AddSingleton<IBlobStore, FolderBlobStore>();
         services.AddSingleton<PhoneNumberRules>();
         services.AddSingleton<VaultWriter>();
+        services.AddSingleton<VaultReader>();
         services.AddSingleton<NotificationComposer>();
         return services;
     }

@@ -9,9 +9,6 @@ public sealed class MessageClassifier(IOptions<ClassificationOptions> options)
     /// <summary>The header the add-in sets.</summary>
     public const string FlagHeader = "X-SecureMailbox";
 
-    /// <summary>Whether flagged mail can be vaulted; until then it is refused, never relayed in clear.</summary>
-    public bool SecureDeliveryAvailable { get; init; }
-
     /// <summary>Secure when the flag header says so or the subject holds a configured keyword.</summary>
     public Spool.MessageClass Classify(HeaderList headers)
     {

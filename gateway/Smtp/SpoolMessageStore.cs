@@ -18,6 +18,7 @@ namespace SecureMailbox.Gateway.Smtp;
 internal sealed class SpoolMessageStore(
     SpoolDirectory spool,
     MessageClassifier classifier,
+    SecureMailbox.Vault.Accounts.OrganisationDirectory organisations,
     SpoolSignal signal,
     IOptions<SmtpOptions> options,
     ILogger<SpoolMessageStore> logger) : IMessageStore
@@ -57,16 +58,18 @@ internal sealed class SpoolMessageStore(
                     logger.LogWarning("Refused {SpoolId} from {Client}: {Reply}", capture.Id, connection.RemoteAddress, inspection.Refusal.Message);
                     return inspection.Refusal;
                 }
-                if (inspection.Class == MessageClass.Secure && !classifier.SecureDeliveryAvailable)
+                var sender = transaction.From?.AsAddress() ?? "";
+                if (inspection.Class == MessageClass.Secure && !await organisations.IsOrganisationAddressAsync(sender, cancellationToken))
                 {
+                    // Secure mail creates accounts and notifications in the organisation's name: only its own senders.
                     capture.Abort();
-                    logger.LogWarning("Refused flagged message {SpoolId}: secure delivery is not configured", capture.Id);
-                    return Reply(554, "5.7.0 This message is flagged secure, but secure delivery is not available on this gateway; it was not sent");
+                    logger.LogWarning("Refused flagged message {SpoolId}: sender domain is not an organisation domain", capture.Id);
+                    return Reply(550, "5.7.1 Secure mail is accepted only from the organisation's own domains; the message was not sent");
                 }
                 var envelope = new SpoolEnvelope
                 {
                     Id = capture.Id,
-                    From = transaction.From?.AsAddress() ?? "",
+                    From = sender,
                     To = transaction.To.Select(t => t.AsAddress()).ToList(),
                     EnvelopeId = transaction.Parameters.GetValueOrDefault("ENVID"),
                     Ret = transaction.Parameters.GetValueOrDefault("RET"),

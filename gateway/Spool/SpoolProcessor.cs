@@ -178,12 +178,3 @@ public interface ISecureMessageHandler
     /// <summary>Stores the spooled message in the vault and queues the notifications.</summary>
     Task HandleAsync(string spoolPath, SpoolEnvelope envelope, CancellationToken cancellationToken);
 }
-
-/// <summary>Used until the vault's secure path is configured: flagged mail is refused at DATA, so this is never reached.</summary>
-internal sealed class UnavailableSecureMessageHandler : ISecureMessageHandler
-{
-    public bool IsAvailable => false;
-
-    public Task HandleAsync(string spoolPath, SpoolEnvelope envelope, CancellationToken cancellationToken) =>
-        throw new InvalidOperationException("Secure delivery is not available; flagged mail must have been refused at DATA.");
-}

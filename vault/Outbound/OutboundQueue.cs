@@ -67,6 +67,24 @@ public sealed class OutboundQueue(
         return true;
     }
 
+    /// <summary>
+    /// Adds a message (content already durable) to a unit of work the caller commits, so that the message and what
+    /// it depends on (a stored secure message) become durable together.
+    /// </summary>
+    public void Stage(VaultDbContext db, OutboundMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(message);
+        var now = time.GetUtcNow().UtcDateTime;
+        message.CreatedAt = now;
+        message.NextAttemptAt = now;
+        if (message.ExpiresAt == default)
+        {
+            message.ExpiresAt = now + _options.MaxLifetime;
+        }
+        db.OutboundMessages.Add(message);
+    }
+
     /// <summary>Leases up to <paramref name="max"/> due messages for this worker.</summary>
     public async Task<IReadOnlyList<OutboundMessage>> LeaseDueAsync(int max, CancellationToken cancellationToken)
     {
