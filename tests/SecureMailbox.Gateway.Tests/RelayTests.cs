@@ -196,26 +196,32 @@ public sealed class RelayTests
     }
 
     [Test]
-    public void Send_FlaggedByHeader_IsRefusedAndNeverRelayed()
+    public async Task Send_FlaggedByHeader_IsVaultedAndNeverRelayedInClear()
     {
         var message = PlainMessage("Journal");
         message.Headers.Add("X-SecureMailbox", "secure");
+        message.Headers.Add("X-SecureMailbox-Phone", "rita@elsewhere.example=+46701234567");
 
-        var exception = Assert.ThrowsAsync<SmtpCommandException>(() => SendAsync(message));
+        await SendAsync(message);
 
-        Assert.That((int)exception!.StatusCode, Is.EqualTo(554));
-        Assert.That(exception.Message, Does.Contain("flagged secure"));
-        Assert.That(_nextHop.Messages, Is.Empty);
+        var mail = await _nextHop.WaitForAsync(2, TimeSpan.FromSeconds(20));
+        Assert.That(mail, Has.Count.EqualTo(2), "a notification and the sender's receipt");
+        Assert.That(mail.Select(m => Encoding.UTF8.GetString(m.Data)), Has.None.Contains("rapporten"), "the content never leaves in clear");
+        Assert.That(mail.Select(m => Encoding.UTF8.GetString(m.Data)), Has.None.Contains("Journal"), "nor the subject");
     }
 
     [Test]
-    public async Task Send_FlaggedBySubjectKeyword_IsRefusedAndNeverRelayed()
+    public async Task Send_FlaggedBySubjectKeyword_IsVaultedAndNeverRelayedInClear()
     {
-        var exception = Assert.ThrowsAsync<SmtpCommandException>(() => SendAsync(PlainMessage("[säker] Provsvar")));
+        var message = PlainMessage("[säker] Provsvar");
+        message.Headers.Add("X-SecureMailbox-Phone", "rita@elsewhere.example=+46701234567");
 
-        Assert.That((int)exception!.StatusCode, Is.EqualTo(554));
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        Assert.That(_nextHop.Messages, Is.Empty);
+        await SendAsync(message);
+
+        var mail = await _nextHop.WaitForAsync(2, TimeSpan.FromSeconds(20));
+        Assert.That(mail, Has.Count.EqualTo(2));
+        Assert.That(mail.Select(m => Encoding.UTF8.GetString(m.Data)), Has.None.Contains("rapporten"));
+        Assert.That(mail.Select(m => Encoding.UTF8.GetString(m.Data)), Has.None.Contains("Provsvar"));
         Assert.That(Directory.GetFiles(Path.Combine(_data.Path, "spool", "new")), Is.Empty);
     }
 

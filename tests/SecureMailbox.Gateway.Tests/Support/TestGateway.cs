@@ -44,6 +44,11 @@ public sealed class TestGateway : IAsyncDisposable
         ["Queue:MaxRetryDelay"] = "00:00:02",
         ["Queue:PollInterval"] = "00:00:00.100",
         ["Logging:LogLevel:Default"] = "Information",
+        ["Organisations:0:Name"] = "Org",
+        ["Organisations:0:Domains:0"] = "org.example",
+        ["Organisations:0:Region"] = "se",
+        ["Portal:BaseUrl"] = "https://portal.test",
+        ["SecureDelivery:NotificationFrom"] = "no-reply@securemailbox.test",
     };
 
     public static async Task<TestGateway> StartAsync(string dataDirectory, IDictionary<string, string?> settings)
