@@ -163,6 +163,43 @@ public sealed class SecureDeliveryTests
     }
 
     [Test]
+    public async Task SecureMessage_WithTheHeadersTheAddinBuilds_NotifiesEachRecipientWithTheirNumber()
+    {
+        // The add-in's own module (addin/web/headers.js) builds the headers, as the task pane does.
+        var script = "import('./web/headers.js').then(m => process.stdout.write(JSON.stringify(m.buildSecureHeaders([" +
+            "{ address: 'Cecilia@Patient.example', phone: '+46701230001' }, { address: 'dag@patient.example', phone: '+358401234567' }]))))";
+        var (exitCode, stdout, stderr) = await RunAsync("node", ["--input-type=module", "-e", script], Path.Combine(RepositoryRoot(), "addin"));
+        Assert.That(exitCode, Is.EqualTo(0), stderr);
+        var headers = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(stdout)!;
+        var message = SecureMessage("Från tillägget", ("Cecilia", "cecilia@patient.example"), ("Dag", "dag@patient.example"));
+        foreach (var (name, value) in headers)
+        {
+            message.Headers.Add(name, value);
+        }
+
+        await SendAsync(message);
+
+        var mail = await _nextHop.WaitForAsync(3, TimeSpan.FromSeconds(30));
+        var reader = _gateway.Services.GetRequiredService<VaultReader>();
+        foreach (var (address, phone) in new[] { ("cecilia@patient.example", "+46701230001"), ("dag@patient.example", "+358401234567") })
+        {
+            var notification = mail.Single(m => m.To.SequenceEqual([address]));
+            using var link = (await reader.UnlockLinkAsync(LinkToken(notification), CancellationToken.None))!;
+            Assert.That(link.Link.Phone, Is.EqualTo(phone));
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SecureMailbox.sln")))
+        {
+            directory = directory.Parent;
+        }
+        return directory?.FullName ?? throw new InvalidOperationException("SecureMailbox.sln not found above the test directory");
+    }
+
+    [Test]
     public async Task SecureMessage_MixedRecipients_EachGetsWhatIsRightAndTheSenderOneBounce()
     {
         var known = await CreateActiveAccountAsync("known@partner.example");
@@ -298,9 +335,11 @@ public sealed class SecureDeliveryTests
 
     private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string file, params string[] arguments)
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string file, params string[] arguments) => RunAsync(file, arguments, null);
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string file, string[] arguments, string? workingDirectory)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? "" };
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
