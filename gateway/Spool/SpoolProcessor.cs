@@ -17,6 +17,9 @@ public sealed class SpoolProcessor(
     ILogger<SpoolProcessor> logger) : BackgroundService
 {
     private const int BatchSize = 64;
+    private const int MinimumAttempts = 5;
+    private static readonly TimeSpan QuarantineAfter = TimeSpan.FromMinutes(15);
+    private readonly Dictionary<string, (int Count, DateTime Since)> _failures = [];
 
     /// <summary>Set once the entries found at start have been recovered (tests and the delivery worker wait on it).</summary>
     public TaskCompletionSource Recovered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -45,7 +48,7 @@ public sealed class SpoolProcessor(
                 }
                 var processed = await ProcessBatchAsync(stoppingToken);
                 Recovered.TrySetResult();
-                if (processed < BatchSize)
+                if (processed < BatchSize || _failures.Count > 0)
                 {
                     await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
                 }
@@ -79,13 +82,33 @@ public sealed class SpoolProcessor(
                 spool.Quarantine(path);
                 continue;
             }
-            if (envelope.Class == MessageClass.Secure)
+            try
             {
-                await secureHandler.HandleAsync(path, envelope, cancellationToken);
-                DurableFile.TryDelete(path);
-                continue;
+                if (envelope.Class == MessageClass.Secure)
+                {
+                    await secureHandler.HandleAsync(path, envelope, cancellationToken);
+                    DurableFile.TryDelete(path);
+                    continue;
+                }
+                await RelayAsync(path, envelope, cancellationToken);
+                _failures.Remove(envelope.Id);
             }
-            await RelayAsync(path, envelope, cancellationToken);
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // One entry that keeps failing must not hold up the others; after a few tries an operator looks at it.
+                var (failures, since) = _failures.GetValueOrDefault(envelope.Id, (0, DateTime.UtcNow));
+                _failures[envelope.Id] = (++failures, since);
+                if (failures >= MinimumAttempts && DateTime.UtcNow - since >= QuarantineAfter)
+                {
+                    logger.LogCritical(exception, "Spool entry {SpoolId} failed {Count} times; moved to corrupt/ for an operator", envelope.Id, failures);
+                    spool.Quarantine(path);
+                    _failures.Remove(envelope.Id);
+                }
+                else
+                {
+                    logger.LogError(exception, "Spool entry {SpoolId} failed (attempt {Count}); it stays in the spool", envelope.Id, failures);
+                }
+            }
         }
         if (entries.Count > 0)
         {
