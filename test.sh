@@ -10,6 +10,11 @@ rm -rf "$results"; mkdir -p "$results" "$root/artifacts/screenshots"
 
 bash scripts/install-prerequisites.sh || { echo "test.sh: prerequisites missing (see above)" >&2; exit 2; }
 
+# Node packages first: the add-in's tests and the browser tests of the portal use them.
+if [ -f addin/package.json ]; then
+  (cd addin && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { echo "test.sh: npm ci failed" >&2; exit 2; }
+fi
+
 dotnet tool restore >/dev/null
 dotnet restore SecureMailbox.sln --verbosity quiet || { echo "test.sh: dotnet restore failed" >&2; exit 2; }
 dotnet build SecureMailbox.sln --no-restore -c Debug --verbosity quiet -nologo || { echo "test.sh: build failed" >&2; exit 2; }
@@ -21,7 +26,7 @@ dotnet test SecureMailbox.sln --no-build -c Debug -m:1 \
 
 # JavaScript (add-in): node's test runner; its TAP summary is counted.
 if [ -f addin/package.json ]; then
-  (cd addin && npm ci --no-audit --no-fund --loglevel=error >/dev/null && node --test --test-reporter=tap --test-reporter-destination="$results/node.tap" --test-reporter=spec --test-reporter-destination=stdout test/*.test.mjs) 2>&1 | tail -n 40
+  (cd addin && node --test --test-reporter=tap --test-reporter-destination="$results/node.tap" --test-reporter=spec --test-reporter-destination=stdout test/*.test.mjs) 2>&1 | tail -n 40
 fi
 
 node scripts/summarize-tests.mjs "$results"
