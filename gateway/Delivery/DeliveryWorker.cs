@@ -29,7 +29,7 @@ public sealed class DeliveryWorker(
                 var delivered = await RunOnceAsync(stoppingToken);
                 if (delivered == 0)
                 {
-                    await Task.Delay(_options.PollInterval, time, stoppingToken);
+                    await queue.WaitForWorkAsync(_options.PollInterval, stoppingToken);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

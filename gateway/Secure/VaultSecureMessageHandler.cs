@@ -73,6 +73,7 @@ internal sealed class VaultSecureMessageHandler(
             (stream, ct) => message.WriteToAsync(format, stream, ct),
             (db, stored, ct) => QueueMailAsync(db, envelope, message.Headers, metadata, stored, ct),
             cancellationToken);
+        queue.Notify();
         if (result.AlreadyStored)
         {
             logger.LogInformation("Spool entry {SpoolId} was already vaulted as {MessageId}", envelope.Id, messageId);

@@ -69,6 +69,7 @@ public sealed class SpoolProcessor(
     public async Task<int> ProcessBatchAsync(CancellationToken cancellationToken)
     {
         var entries = spool.ReadyEntries(BatchSize);
+        var relayed = new List<OutboundMessage>();
         foreach (var path in entries)
         {
             SpoolEnvelope envelope;
@@ -90,7 +91,7 @@ public sealed class SpoolProcessor(
                     DurableFile.TryDelete(path);
                     continue;
                 }
-                await RelayAsync(path, envelope, cancellationToken);
+                relayed.Add(MoveToQueue(path, envelope));
                 _failures.Remove(envelope.Id);
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -110,9 +111,12 @@ public sealed class SpoolProcessor(
                 }
             }
         }
-        if (entries.Count > 0)
+        if (relayed.Count > 0)
         {
-            DurableFile.SyncDirectory(spool.ReadyDirectory);
+            // One directory fsync and one transaction for the whole batch (group commit); should the insert fail,
+            // the moved files are self-describing orphans that RecoverOrphansAsync queues.
+            DurableFile.SyncDirectory(queue.ContentDirectory);
+            await queue.EnqueueManyAsync(relayed, cancellationToken);
         }
         return entries.Count;
     }
@@ -149,30 +153,19 @@ public sealed class SpoolProcessor(
                 continue; // content written by the queue itself (notifications): not ours to recover
             }
             logger.LogWarning("Recovering queue content {QueueId} that had no queue row", id);
-            await RelayAsync(file, envelope, cancellationToken);
+            await queue.EnqueueManyAsync([MoveToQueue(file, envelope)], cancellationToken);
             recovered++;
         }
         return recovered;
     }
 
-    private async Task RelayAsync(string path, SpoolEnvelope envelope, CancellationToken cancellationToken)
+    /// <summary>
+    /// Renames the spool file into the queue folder (the envelope trailer comes along) and returns its queue row.
+    /// Rename first, row after: a crash in between leaves a self-describing file that RecoverOrphansAsync queues.
+    /// </summary>
+    private OutboundMessage MoveToQueue(string path, SpoolEnvelope envelope)
     {
         var contentName = envelope.Id + ".eml";
-        var message = new OutboundMessage
-        {
-            Id = envelope.Id,
-            Kind = OutboundKind.Relay,
-            EnvelopeFrom = envelope.From,
-            EnvelopeId = envelope.EnvelopeId,
-            Ret = envelope.Ret,
-            EightBitMime = envelope.EightBitMime,
-            ContentPath = contentName,
-            ContentOffset = 0,
-            ContentLength = envelope.MessageLength,
-            Recipients = envelope.To.Select(a => new OutboundRecipient { Address = a }).ToList(),
-        };
-        // The spool file (envelope trailer included) becomes the queue content: rename first, then the row.
-        // A crash in between leaves a self-describing file in queue/ that RecoverOrphansAsync queues again.
         var target = queue.ContentPathOf(contentName);
         Directory.CreateDirectory(queue.ContentDirectory);
         if (string.Equals(Path.GetFullPath(path), Path.GetFullPath(target), StringComparison.Ordinal))
@@ -186,9 +179,20 @@ public sealed class SpoolProcessor(
         else
         {
             File.Move(path, target);
-            DurableFile.SyncDirectory(queue.ContentDirectory);
         }
-        await queue.EnqueueAsync(message, cancellationToken);
+        return new OutboundMessage
+        {
+            Id = envelope.Id,
+            Kind = OutboundKind.Relay,
+            EnvelopeFrom = envelope.From,
+            EnvelopeId = envelope.EnvelopeId,
+            Ret = envelope.Ret,
+            EightBitMime = envelope.EightBitMime,
+            ContentPath = contentName,
+            ContentOffset = 0,
+            ContentLength = envelope.MessageLength,
+            Recipients = envelope.To.Select(a => new OutboundRecipient { Address = a }).ToList(),
+        };
     }
 }
 

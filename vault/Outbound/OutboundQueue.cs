@@ -63,8 +63,55 @@ public sealed class OutboundQueue(
         }
         db.OutboundMessages.Add(message);
         await db.SaveChangesAsync(cancellationToken);
+        Notify();
         logger.LogInformation("Queued {QueueId} ({Kind}, {Size} bytes, {Recipients} recipients)", message.Id, message.Kind, message.ContentLength, message.Recipients.Count);
         return true;
+    }
+
+    /// <summary>Adds several messages in one transaction (one commit, one fsync); ids already queued are skipped.</summary>
+    public async Task<int> EnqueueManyAsync(IReadOnlyList<OutboundMessage> messages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0)
+        {
+            return 0;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var ids = messages.Select(m => m.Id).ToList();
+        var existing = (await db.OutboundMessages.Where(m => ids.Contains(m.Id)).Select(m => m.Id).ToListAsync(cancellationToken)).ToHashSet();
+        var added = 0;
+        foreach (var message in messages.Where(m => !existing.Contains(m.Id)))
+        {
+            Stage(db, message);
+            added++;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        if (added > 0)
+        {
+            Notify();
+            logger.LogInformation("Queued {Count} messages", added);
+        }
+        return added;
+    }
+
+    private readonly System.Threading.Channels.Channel<bool> _work = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+
+    /// <summary>Wakes a worker in this process (workers in other processes find new rows by polling).</summary>
+    public void Notify() => _work.Writer.TryWrite(true);
+
+    /// <summary>Waits until something was queued in this process, or the timeout passes.</summary>
+    public async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
+        try
+        {
+            await _work.Reader.ReadAsync(timeoutSource.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     /// <summary>
