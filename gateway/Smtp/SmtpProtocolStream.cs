@@ -184,6 +184,13 @@ internal sealed partial class SmtpProtocolStream(Stream inner, SmtpConnection co
         {
             _commands.TryPeek(out command);
         }
+        if (code == "501" && line.AsSpan(4).StartsWith("expected ", StringComparison.Ordinal))
+        {
+            // SmtpServer answers a command given in the wrong state with 501 "expected ..."; RFC 5321 §4.3.2 and
+            // §4.2.4 call that a bad sequence of commands: 503 (clients tell syntax errors from ordering errors by it).
+            code = "503";
+            line = "503" + line[3..];
+        }
         if (code == "354" && isLast)
         {
             _capture = connection.StartCapture();
