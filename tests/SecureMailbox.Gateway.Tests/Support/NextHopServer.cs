@@ -94,7 +94,7 @@ public sealed class NextHopServer(IPAddress? address = null, int port = 0) : IAs
     {
         public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken)
         {
-            if (owner.Mode == NextHopMode.TemporaryFailure || (owner.Mode == NextHopMode.TemporaryFailureExceptBounces && from.AsAddress().Length > 0))
+            if (owner.Mode == NextHopMode.TemporaryFailure || (owner.Mode == NextHopMode.TemporaryFailureExceptBounces && from is { User.Length: > 0 }))
             {
                 throw new SmtpResponseException(new SmtpResponse((SmtpReplyCode)451, "4.3.2 try again later"));
             }
