@@ -48,7 +48,13 @@ internal sealed class SpoolMessageStore(
                     logger.LogWarning("Refused {SpoolId} from {Client}: {Reply}", capture.Id, connection.RemoteAddress, refusal.Message);
                     return refusal;
                 }
-                var file = capture.File!;
+                if (capture.StorageError is not null || capture.File is null)
+                {
+                    capture.Abort();
+                    logger.LogError(capture.StorageError, "Could not store {SpoolId}", capture.Id);
+                    return Reply(451, "4.3.0 Temporary failure storing the message; try again later");
+                }
+                var file = capture.File;
                 await file.FlushAsync(cancellationToken);
                 var inspection = Inspect(file, capture.Length);
                 if (inspection.Refusal is not null)

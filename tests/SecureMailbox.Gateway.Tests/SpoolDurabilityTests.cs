@@ -79,6 +79,35 @@ public sealed class SpoolDurabilityTests
     }
 
     [Test]
+    public async Task EndOfData_SpoolTmpCannotBeWritten_Answers451AndRecoversWhenItCan()
+    {
+        await using var gateway = await TestGateway.StartAsync(_data.Path, TestGateway.DefaultSettings(_data.Path, _nextHop.Port));
+        var temporary = Path.Combine(_data.Path, "spool", "tmp");
+        // The capture file cannot even be created: spool/tmp becomes a regular file.
+        Directory.Delete(temporary);
+        await File.WriteAllTextAsync(temporary, "not a folder");
+        using var client = await ConnectAsync(gateway);
+        string reply;
+        try
+        {
+            reply = await client.SendDataAsync("sender@org.example", "rita@elsewhere.example", RawSmtpTransaction.SimpleData("no room to receive"));
+        }
+        finally
+        {
+            File.Delete(temporary);
+            Directory.CreateDirectory(temporary);
+        }
+
+        Assert.That(reply, Does.StartWith("451 4.3.0"), "a storage failure is temporary: never 250, never 5xx");
+        var next = await client.SendDataAsync("sender@org.example", "rita@elsewhere.example", RawSmtpTransaction.SimpleData("received after the repair"));
+        Assert.That(next, Does.StartWith("250"));
+        await _nextHop.WaitForAsync(1, TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.That(_nextHop.Messages, Has.Count.EqualTo(1));
+        Assert.That(Encoding.ASCII.GetString(_nextHop.Messages.Single().Data), Does.Contain("Subject: received after the repair"));
+    }
+
+    [Test]
     public async Task Mail_FreeSpaceBelowTheRequiredFactor_Answers452()
     {
         var settings = TestGateway.DefaultSettings(_data.Path, _nextHop.Port);
