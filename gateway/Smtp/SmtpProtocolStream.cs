@@ -193,6 +193,9 @@ internal sealed partial class SmtpProtocolStream(Stream inner, SmtpConnection co
         }
         if (code == "354" && isLast)
         {
+            // DATA ends a pipelined group (RFC 2920 §3.1): anything queued behind it was message content sent before
+            // the 354, and must not be paired with the replies that follow.
+            _commands.Clear();
             _capture = connection.StartCapture();
             return line;
         }

@@ -35,6 +35,9 @@ internal sealed class SpoolMessageStore(
         {
             // Message bytes reached SmtpServer directly: the client sent DATA content before our 354.
             capture?.Abort();
+            // The capture that started at the 354 is still reading; left running, it would take the client's next
+            // commands as message content and the session would never answer them.
+            connection.AbortActiveCapture();
             return Reply(503, "5.5.1 Improper command pipelining: message content sent before 354");
         }
         using (capture)

@@ -290,6 +290,29 @@ public sealed partial class SmtpProtocolTests
     }
 
     [Test]
+    public async Task Data_ContentSentBeforeThe354_IsRefusedAndTheSessionStaysInStep()
+    {
+        using var client = await ConnectAsync();
+        Assert.That(await client.CommandAsync("MAIL FROM:<sender@org.example>"), Does.StartWith("250"));
+        Assert.That(await client.CommandAsync("RCPT TO:<rita@elsewhere.example>"), Does.StartWith("250"));
+
+        // RFC 2920 §3.1: DATA must be the last command of a group; the content may only follow the 354.
+        await client.SendAsync([.. "DATA\r\n"u8, .. RawSmtpTransaction.SimpleData("too eager")]);
+
+        Assert.That(await client.ReadReplyAsync(), Does.StartWith("354"));
+        Assert.That(await client.ReadReplyAsync(), Does.StartWith("503"));
+        Assert.That(await client.CommandAsync("RSET"), Does.StartWith("250 2.0.0"), "the next command is answered, not swallowed as message content");
+        Assert.That(await client.CommandAsync("MAIL FROM:<sender@org.example>"), Does.StartWith("250 2.1.0"), "replies and commands still pair up");
+        Assert.That(await client.CommandAsync("RCPT TO:<rita@elsewhere.example>"), Does.StartWith("250 2.1.5"));
+        Assert.That(await client.CommandAsync("DATA"), Does.StartWith("354"));
+        await client.SendAsync(RawSmtpTransaction.SimpleData("patient"));
+        Assert.That(await client.ReadReplyAsync(), Does.StartWith("250 2.0.0"));
+        var messages = await SettledMessagesAsync(1);
+        Assert.That(messages, Has.Count.EqualTo(1));
+        Assert.That(Text(messages[0]), Does.Contain("Subject: patient"));
+    }
+
+    [Test]
     public async Task Data_ClientDisconnectsMidway_LeavesNoSpoolFileAndRelaysNothing()
     {
         var client = await ConnectAsync();
