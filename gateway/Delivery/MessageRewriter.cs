@@ -98,10 +98,6 @@ public static class MessageRewriter
             // The parser seeks: the rest must be its own window that starts after the original header block.
             combined.Add(new SecureMailbox.Vault.Storage.SubStream(input, bodyOffset, input.Length - bodyOffset));
             var message = await MimeMessage.LoadAsync(combined, persistent: true, cancellationToken);
-            if (message.Body is not null)
-            {
-                message.Body = new VerbatimBody(message.Body);
-            }
             return new RelayMessage(message, combined);
         }
         catch
@@ -122,67 +118,5 @@ public sealed class RelayMessage(MimeMessage message, Stream source) : IDisposab
     {
         Message.Dispose();
         source.Dispose();
-    }
-}
-
-/// <summary>
-/// Keeps MailKit from re-encoding the body it relays. <c>SmtpClient.Send</c> always calls <c>MimeMessage.Prepare</c>,
-/// which turns a part with a line over 998 characters (or 8-bit text for a 7-bit next hop) into quoted-printable:
-/// the relayed message would no longer be the one the client sent, and its DKIM body hash would break. This wrapper
-/// makes Prepare a no-op and writes the original body as parsed; visitors still see the real parts, so MailKit
-/// still chooses BODY=8BITMIME from them.
-/// </summary>
-internal sealed class VerbatimBody : MimeEntity
-{
-    private readonly MimeEntity _inner;
-
-    public VerbatimBody(MimeEntity inner)
-        : base(new ContentType(inner.ContentType.MediaType, inner.ContentType.MediaSubtype))
-    {
-        _inner = inner;
-        Headers.Clear();
-        foreach (var header in inner.Headers)
-        {
-            Headers.Add(header); // the same Header objects, with their offsets, so the header order is kept
-        }
-    }
-
-    protected override void OnHeadersChanged(HeaderListChangedAction action, Header? header)
-    {
-        // The headers are the inner entity's as parsed; nothing to re-derive.
-    }
-
-    public override void Accept(MimeVisitor visitor) => _inner.Accept(visitor);
-
-    public override void Prepare(EncodingConstraint constraint, int maxLineLength = 78)
-    {
-        // Deliberately nothing: relay what was received.
-    }
-
-    public override void WriteTo(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
-    {
-        if (!contentOnly)
-        {
-            Headers.WriteTo(options, stream, cancellationToken);
-        }
-        _inner.WriteTo(options, stream, true, cancellationToken);
-    }
-
-    public override async Task WriteToAsync(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
-    {
-        if (!contentOnly)
-        {
-            await Headers.WriteToAsync(options, stream, cancellationToken);
-        }
-        await _inner.WriteToAsync(options, stream, true, cancellationToken);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _inner.Dispose();
-        }
-        base.Dispose(disposing);
     }
 }

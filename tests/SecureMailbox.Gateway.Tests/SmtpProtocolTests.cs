@@ -97,6 +97,23 @@ public sealed partial class SmtpProtocolTests
         Assert.That(Text(messages[0]), Does.EndWith("\r\n\r\nfirst\r\n.hidden\r\n..two\r\n.\r\n"));
     }
 
+    [TestCase("Content-Transfer-Encoding: 8bit\r\n", "8BITMIME", TestName = "Data_EightBitBodyWithEncodingHeader_IsRelayedIntactAndDeclaredBody8BitMime")]
+    [TestCase("", null, TestName = "Data_EightBitBodyWithoutEncodingHeader_IsRelayedIntactWithNoHeaderAdded")]
+    public async Task Data_EightBitBody_IsRelayedIntact(string encodingHeader, string? body)
+    {
+        using var client = await ConnectAsync();
+        var message = "From: <sender@org.example>\r\nSubject: eight bit\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            + encodingHeader + "\r\nHej Åsa, här är rapporten.\r\n";
+
+        var reply = await client.SendDataAsync("sender@org.example", "rita@elsewhere.example", [.. Encoding.UTF8.GetBytes(message), .. ".\r\n"u8]);
+
+        Assert.That(reply, Does.StartWith("250"));
+        var messages = await SettledMessagesAsync(1);
+        Assert.That(messages, Has.Count.EqualTo(1));
+        Assert.That(Encoding.UTF8.GetString(messages[0].Data), Does.EndWith(message), "relayed byte for byte, no Content-Transfer-Encoding added");
+        Assert.That(messages[0].Parameters.GetValueOrDefault("BODY"), Is.EqualTo(body), "8-bit parts are declared to the next hop (RFC 6152)");
+    }
+
     [Test]
     public async Task StartTls_PlaintextPipelinedAfterIt_IsDiscarded()
     {

@@ -19,7 +19,11 @@ public enum NextHopMode
 }
 
 /// <summary>A message the next hop received: envelope and the exact bytes.</summary>
-public sealed record ReceivedMessage(string From, IReadOnlyList<string> To, byte[] Data);
+public sealed record ReceivedMessage(string From, IReadOnlyList<string> To, byte[] Data)
+{
+    /// <summary>The MAIL FROM parameters (BODY, SIZE, ...).</summary>
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>
 /// A real SMTP server on 127.0.0.1 (SmtpServer) standing in for the organisation's smarthost or a recipient's MX.
@@ -118,7 +122,10 @@ public sealed class NextHopServer(IPAddress? address = null, int port = 0) : IAs
             // SmtpServer hands over the data without the CRLF that ends its last line (it is part of CRLF.CRLF);
             // put it back so the bytes are the message as sent.
             byte[] data = buffer.Length == 0 ? [] : [.. buffer.ToArray(), (byte)13, (byte)10];
-            owner.Messages.Enqueue(new ReceivedMessage(transaction.From?.AsAddress() ?? "", transaction.To.Select(t => t.AsAddress()).ToList(), data));
+            owner.Messages.Enqueue(new ReceivedMessage(transaction.From?.AsAddress() ?? "", transaction.To.Select(t => t.AsAddress()).ToList(), data)
+            {
+                Parameters = transaction.Parameters.ToDictionary(p => p.Key.ToUpperInvariant(), p => p.Value),
+            });
             return Task.FromResult(SmtpResponse.Ok);
         }
     }
