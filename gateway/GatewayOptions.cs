@@ -41,8 +41,15 @@ public sealed class SmtpOptions : IValidatableObject
     [Range(2, 1000)]
     public int MaxReceivedHeaders { get; set; } = 100;
 
-    /// <summary>Client networks allowed to relay without authentication, in CIDR notation.</summary>
-    public List<string> AllowedNetworks { get; set; } = ["127.0.0.0/8", "::1/128"];
+    /// <summary>
+    /// Client networks allowed to relay without authentication, in CIDR notation; empty means loopback only
+    /// (<see cref="EffectiveAllowedNetworks"/>). The default is not put in the list itself: the configuration
+    /// binder adds configured entries to an existing list, so "10.0.0.0/8" would have become loopback plus 10/8.
+    /// </summary>
+    public List<string> AllowedNetworks { get; set; } = [];
+
+    /// <summary>The networks the relay check uses: the configured ones, or loopback when none are configured.</summary>
+    public IReadOnlyList<string> EffectiveAllowedNetworks => AllowedNetworks.Count > 0 ? AllowedNetworks : ["127.0.0.0/8", "::1/128"];
 
     /// <summary>Free space in the spool must be at least this multiple of <see cref="MaxMessageSize"/> (SECURITY.md D5).</summary>
     [Range(1.0, double.MaxValue)]

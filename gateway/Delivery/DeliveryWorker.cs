@@ -103,7 +103,7 @@ public sealed class DeliveryWorker(
             foreach (var recipient in pending.Where(r => r.State == RecipientState.Pending))
             {
                 recipient.State = RecipientState.Failed;
-                recipient.LastResponse = $"{recipient.LastResponse ?? "451 4.4.7"} (gave up after {_options.MaxLifetime.TotalDays:0.#} days)";
+                recipient.LastResponse = $"{recipient.LastResponse ?? "451 4.4.7"} (gave up after {Describe(_options.MaxLifetime)})";
             }
         }
         var newlyFailed = pending.Where(r => r.State == RecipientState.Failed).ToList();
@@ -112,6 +112,16 @@ public sealed class DeliveryWorker(
             await BounceAsync(message, newlyFailed, cancellationToken);
         }
         await queue.CompleteAttemptAsync(message, error, cancellationToken);
+    }
+
+    /// <summary>The lifetime in words for the bounce: "5 days", "12 hours", "90 seconds" (never "0 days").</summary>
+    private static string Describe(TimeSpan lifetime)
+    {
+        var (amount, unit) = lifetime.TotalDays >= 1 ? (lifetime.TotalDays, "days")
+            : lifetime.TotalHours >= 1 ? (lifetime.TotalHours, "hours")
+            : lifetime.TotalMinutes >= 1 ? (lifetime.TotalMinutes, "minutes")
+            : (lifetime.TotalSeconds, "seconds");
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{amount:0.#} {unit}");
     }
 
     /// <summary>Queues one DSN for the recipients that failed in this attempt; never for &lt;&gt; or for a bounce.</summary>

@@ -44,6 +44,21 @@ public sealed class MxResolver
     /// <summary>The addresses to try, in order: each MX host's A and AAAA addresses.</summary>
     public async Task<IReadOnlyList<MailHost>> ResolveAsync(string domain, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await ResolveHostsAsync(domain, cancellationToken);
+        }
+        catch (DnsResponseException exception)
+        {
+            // DnsClient throws on a timeout even with ThrowDnsErrors off. Let it fail this domain only, transiently:
+            // escaping the caller's loop over recipient domains would mark recipients already delivered in other
+            // domains as pending again, and they would get the message again on every retry.
+            throw new MxResolutionException($"DNS look-up for {domain} failed: {exception.Message}", permanent: false);
+        }
+    }
+
+    private async Task<IReadOnlyList<MailHost>> ResolveHostsAsync(string domain, CancellationToken cancellationToken)
+    {
         var names = await ResolveNamesAsync(domain, cancellationToken);
         var hosts = new List<MailHost>();
         foreach (var name in names)

@@ -179,5 +179,20 @@ internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<Sm
         }
 
         protected override string? GetEnvelopeId(MimeMessage message) => queued.EnvelopeId;
+
+        /// <summary>
+        /// Relays the message as received. MailKit's default re-encodes any part with a line over 998 characters (or,
+        /// for a 7-bit next hop, with 8-bit content) as quoted-printable or base64 before sending: the next hop would
+        /// get a different message, and DKIM body hashes would break. Only a next hop without 8BITMIME still gets that
+        /// downgrade, since it may not accept 8-bit data at all (RFC 6152); MailKit itself never prepares DKIM- or
+        /// ARC-signed messages.
+        /// </summary>
+        protected override void Prepare(FormatOptions options, MimeMessage message, EncodingConstraint constraint, int maxLineLength)
+        {
+            if (constraint == EncodingConstraint.SevenBit)
+            {
+                base.Prepare(options, message, constraint, maxLineLength);
+            }
+        }
     }
 }

@@ -35,7 +35,16 @@ internal sealed class DataCapture : IDisposable
         TemporaryPath = path;
         _maxSize = maxSize + prefix.Length;
         _maxHeaderSize = maxHeaderSize + prefix.Length;
-        _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.Asynchronous);
+        try
+        {
+            _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.Asynchronous);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Thrown here it would fault the session at 354 and drop the connection; instead the DATA is read to its
+            // end and the store answers 451 (SECURITY.md D3).
+            StorageError = exception;
+        }
         prefix.CopyTo(_out);
         _outCount = prefix.Length;
         Length = prefix.Length;
@@ -56,6 +65,9 @@ internal sealed class DataCapture : IDisposable
     public bool HeaderTooLarge { get; private set; }
 
     public bool BareLineEnding { get; private set; }
+
+    /// <summary>Why the spool file could not be created or written (the message is answered 451), or null.</summary>
+    public Exception? StorageError { get; private set; }
 
     public bool IsComplete => _finished;
 
@@ -158,7 +170,16 @@ internal sealed class DataCapture : IDisposable
         }
         if (_file is not null)
         {
-            await _file.WriteAsync(_out.AsMemory(0, _outCount), cancellationToken);
+            try
+            {
+                await _file.WriteAsync(_out.AsMemory(0, _outCount), cancellationToken);
+            }
+            catch (IOException exception)
+            {
+                // Disk full or failing: keep reading DATA to its end so the store can answer 451, not 554 (D3).
+                StorageError = exception;
+                Discard();
+            }
         }
         _outCount = 0;
     }

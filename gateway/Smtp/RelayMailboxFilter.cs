@@ -16,7 +16,7 @@ namespace SecureMailbox.Gateway.Smtp;
 internal sealed class RelayMailboxFilter(IOptions<SmtpOptions> options, SpoolDirectory spool, ILogger<RelayMailboxFilter> logger) : IMailboxFilter
 {
     private readonly SmtpOptions _options = options.Value;
-    private readonly IPNetwork[] _allowed = options.Value.AllowedNetworks.Select(n => IPNetwork.Parse(n)).ToArray();
+    private readonly IPNetwork[] _allowed = options.Value.EffectiveAllowedNetworks.Select(n => IPNetwork.Parse(n)).ToArray();
 
     public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken)
     {

@@ -57,6 +57,9 @@ internal sealed class SmtpConnection : ISecurableDuplexPipe
         CompletedCapture = capture;
     }
 
+    /// <summary>Stops a capture that began at the 354 although SmtpServer has already read the message from its buffer.</summary>
+    internal void AbortActiveCapture() => _protocol.AbortCapture();
+
     /// <summary>Hands the completed capture to the store, which owns it from then on.</summary>
     public DataCapture? TakeCompletedCapture()
     {

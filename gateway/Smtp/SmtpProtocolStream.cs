@@ -184,8 +184,18 @@ internal sealed partial class SmtpProtocolStream(Stream inner, SmtpConnection co
         {
             _commands.TryPeek(out command);
         }
+        if (code == "501" && line.AsSpan(4).StartsWith("expected ", StringComparison.Ordinal))
+        {
+            // SmtpServer answers a command given in the wrong state with 501 "expected ..."; RFC 5321 §4.3.2 and
+            // §4.2.4 call that a bad sequence of commands: 503 (clients tell syntax errors from ordering errors by it).
+            code = "503";
+            line = "503" + line[3..];
+        }
         if (code == "354" && isLast)
         {
+            // DATA ends a pipelined group (RFC 2920 §3.1): anything queued behind it was message content sent before
+            // the 354, and must not be paired with the replies that follow.
+            _commands.Clear();
             _capture = connection.StartCapture();
             return line;
         }

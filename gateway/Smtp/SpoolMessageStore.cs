@@ -36,6 +36,9 @@ internal sealed class SpoolMessageStore(
         {
             // Message bytes reached SmtpServer directly: the client sent DATA content before our 354.
             capture?.Abort();
+            // The capture that started at the 354 is still reading; left running, it would take the client's next
+            // commands as message content and the session would never answer them.
+            connection.AbortActiveCapture();
             return Reply(503, "5.5.1 Improper command pipelining: message content sent before 354");
         }
         using (capture)
@@ -49,7 +52,13 @@ internal sealed class SpoolMessageStore(
                     logger.LogWarning("Refused {SpoolId} from {Client}: {Reply}", capture.Id, connection.RemoteAddress, refusal.Message);
                     return refusal;
                 }
-                var file = capture.File!;
+                if (capture.StorageError is not null || capture.File is null)
+                {
+                    capture.Abort();
+                    logger.LogError(capture.StorageError, "Could not store {SpoolId}", capture.Id);
+                    return Reply(451, "4.3.0 Temporary failure storing the message; try again later");
+                }
+                var file = capture.File;
                 await file.FlushAsync(cancellationToken);
                 var inspection = Inspect(file, capture.Length);
                 if (inspection.Refusal is not null)

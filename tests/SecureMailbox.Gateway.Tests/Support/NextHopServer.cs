@@ -13,17 +13,25 @@ public enum NextHopMode
 {
     Accept,
     TemporaryFailure,
+
+    /// <summary>451 to every sender except the null sender, so bounces still get through.</summary>
+    TemporaryFailureExceptBounces,
 }
 
 /// <summary>A message the next hop received: envelope and the exact bytes.</summary>
-public sealed record ReceivedMessage(string From, IReadOnlyList<string> To, byte[] Data);
+public sealed record ReceivedMessage(string From, IReadOnlyList<string> To, byte[] Data)
+{
+    /// <summary>The MAIL FROM parameters (BODY, SIZE, ...).</summary>
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+}
 
 /// <summary>
 /// A real SMTP server on 127.0.0.1 (SmtpServer) standing in for the organisation's smarthost or a recipient's MX.
 /// It can refuse recipients whose local part starts with "reject" (550), answer 451 to everything, or be down.
 /// </summary>
-public sealed class NextHopServer : IAsyncDisposable
+public sealed class NextHopServer(IPAddress? address = null, int port = 0) : IAsyncDisposable
 {
+    private readonly IPAddress _address = address ?? IPAddress.Loopback;
     private SmtpServer.SmtpServer? _server;
     private CancellationTokenSource? _cancellation;
     private Task? _running;
@@ -32,7 +40,7 @@ public sealed class NextHopServer : IAsyncDisposable
 
     public NextHopMode Mode { get; set; } = NextHopMode.Accept;
 
-    public int Port { get; private set; }
+    public int Port { get; private set; } = port;
 
     /// <summary>Starts on a free port, or on the port it had before (to come back after being down).</summary>
     public async Task StartAsync()
@@ -40,7 +48,7 @@ public sealed class NextHopServer : IAsyncDisposable
         var listenerFactory = new PortCapturingListenerFactory();
         var options = new SmtpServerOptionsBuilder()
             .ServerName("nexthop.test")
-            .Endpoint(b => b.Endpoint(new IPEndPoint(IPAddress.Loopback, Port)))
+            .Endpoint(b => b.Endpoint(new IPEndPoint(_address, Port)))
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(listenerFactory);
@@ -90,7 +98,7 @@ public sealed class NextHopServer : IAsyncDisposable
     {
         public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken)
         {
-            if (owner.Mode == NextHopMode.TemporaryFailure)
+            if (owner.Mode == NextHopMode.TemporaryFailure || (owner.Mode == NextHopMode.TemporaryFailureExceptBounces && from is { User.Length: > 0 }))
             {
                 throw new SmtpResponseException(new SmtpResponse((SmtpReplyCode)451, "4.3.2 try again later"));
             }
@@ -114,7 +122,10 @@ public sealed class NextHopServer : IAsyncDisposable
             // SmtpServer hands over the data without the CRLF that ends its last line (it is part of CRLF.CRLF);
             // put it back so the bytes are the message as sent.
             byte[] data = buffer.Length == 0 ? [] : [.. buffer.ToArray(), (byte)13, (byte)10];
-            owner.Messages.Enqueue(new ReceivedMessage(transaction.From?.AsAddress() ?? "", transaction.To.Select(t => t.AsAddress()).ToList(), data));
+            owner.Messages.Enqueue(new ReceivedMessage(transaction.From?.AsAddress() ?? "", transaction.To.Select(t => t.AsAddress()).ToList(), data)
+            {
+                Parameters = transaction.Parameters.ToDictionary(p => p.Key.ToUpperInvariant(), p => p.Value),
+            });
             return Task.FromResult(SmtpResponse.Ok);
         }
     }

@@ -17,9 +17,12 @@ public sealed class RawSmtpClient : IDisposable
         await client._client.ConnectAsync(endpoint);
         client._stream = client._client.GetStream();
         client._stream.ReadTimeout = 30_000;
-        await client.ReadReplyAsync(); // greeting
+        client.Greeting = await client.ReadReplyAsync();
         return client;
     }
+
+    /// <summary>The server's 220 greeting.</summary>
+    public string Greeting { get; private set; } = "";
 
     public Stream Stream
     {
