@@ -112,8 +112,15 @@ public sealed class ClassificationOptions
 {
     public const string Section = "Classification";
 
-    /// <summary>Subject keywords that flag a message as secure (case-insensitive); removed from the stored subject.</summary>
-    public List<string> SubjectKeywords { get; set; } = ["[secure]", "[säker]"];
+    /// <summary>
+    /// Subject keywords that flag a message as secure (case-insensitive); removed from the stored subject.
+    /// Empty means the defaults (<see cref="EffectiveSubjectKeywords"/>): the binder would add configured entries to
+    /// a pre-filled list instead of replacing it.
+    /// </summary>
+    public List<string> SubjectKeywords { get; set; } = [];
+
+    /// <summary>The configured keywords, or <c>[secure]</c> and <c>[säker]</c>.</summary>
+    public IReadOnlyList<string> EffectiveSubjectKeywords => SubjectKeywords.Count > 0 ? SubjectKeywords : ["[secure]", "[säker]"];
 }
 
 /// <summary>How the gateway reaches the next hop: configuration section <c>Delivery</c>.</summary>

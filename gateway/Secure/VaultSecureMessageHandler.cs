@@ -176,7 +176,7 @@ internal sealed class VaultSecureMessageHandler(
 
     private string RemoveKeywords(string subject)
     {
-        foreach (var keyword in classification.Value.SubjectKeywords)
+        foreach (var keyword in classification.Value.EffectiveSubjectKeywords)
         {
             var at = subject.IndexOf(keyword, StringComparison.OrdinalIgnoreCase);
             while (at >= 0)

@@ -22,7 +22,7 @@ public sealed class MessageClassifier(IOptions<ClassificationOptions> options)
             }
         }
         var subject = headers[HeaderId.Subject];
-        if (subject is not null && options.Value.SubjectKeywords.Any(k => subject.Contains(k, StringComparison.OrdinalIgnoreCase)))
+        if (subject is not null && options.Value.EffectiveSubjectKeywords.Any(k => subject.Contains(k, StringComparison.OrdinalIgnoreCase)))
         {
             return Spool.MessageClass.Secure;
         }

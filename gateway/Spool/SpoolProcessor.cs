@@ -43,7 +43,9 @@ public sealed class SpoolProcessor(
             {
                 if (DateTime.UtcNow >= nextOrphanScan)
                 {
-                    await RecoverOrphansAsync(TimeSpan.FromMinutes(1), stoppingToken);
+                    // At start, every orphan is this data folder's own (the process that moved it has died);
+                    // later scans leave young files to a move that is still on its way to its queue row.
+                    await RecoverOrphansAsync(nextOrphanScan == DateTime.MinValue ? TimeSpan.Zero : TimeSpan.FromMinutes(1), stoppingToken);
                     nextOrphanScan = DateTime.UtcNow.AddMinutes(1);
                 }
                 var processed = await ProcessBatchAsync(stoppingToken);

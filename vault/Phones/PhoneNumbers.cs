@@ -13,8 +13,16 @@ public sealed class PhoneOptions
     [RegularExpression("^[A-Z]{2}$", ErrorMessage = "Phones:DefaultCountry must be a two-letter ISO country code, e.g. SE.")]
     public string DefaultCountry { get; set; } = "SE";
 
-    /// <summary>Countries (ISO codes) numbers may belong to: by default the Nordics and the EU.</summary>
-    public List<string> AllowedCountries { get; set; } =
+    /// <summary>
+    /// Countries (ISO codes) numbers may belong to; empty means the default, the Nordics and the EU
+    /// (<see cref="EffectiveAllowedCountries"/>: a configured list replaces the default rather than adding to it).
+    /// </summary>
+    public List<string> AllowedCountries { get; set; } = [];
+
+    /// <summary>The configured countries, or the Nordics and the EU.</summary>
+    public IReadOnlyList<string> EffectiveAllowedCountries => AllowedCountries.Count > 0 ? AllowedCountries : DefaultCountries;
+
+    private static readonly string[] DefaultCountries =
     [
         "SE", "NO", "DK", "FI", "IS", "AX", "FO", "GL",
         "AT", "BE", "BG", "HR", "CY", "CZ", "EE", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES",
@@ -59,7 +67,7 @@ public sealed class PhoneNumberRules(Microsoft.Extensions.Options.IOptions<Phone
             return new PhoneCheck(false, null, null, "not a mobile number");
         }
         var country = Util.GetRegionCodeForNumber(number);
-        if (!_options.AllowedCountries.Contains(country, StringComparer.OrdinalIgnoreCase))
+        if (!_options.EffectiveAllowedCountries.Contains(country, StringComparer.OrdinalIgnoreCase))
         {
             return new PhoneCheck(false, null, country, $"numbers in {country} are not allowed");
         }
