@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using MailKit;
@@ -15,9 +16,45 @@ namespace SecureMailbox.Gateway.Delivery;
 /// Per-recipient answers are kept (one refused recipient does not fail the others); connection failures and
 /// 4xx are transient, 5xx permanent.
 /// </summary>
-internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<SmtpOptions> smtp, MxResolver mx, ILogger<SmtpNextHop> logger) : INextHop
+internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<SmtpOptions> smtp, MxResolver mx, ILogger<SmtpNextHop> logger) : INextHop, IDisposable
 {
+    /// <summary>How long an idle connection is kept for the next message (Postfix's connection cache keeps 2 s).</summary>
+    private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(5);
+
     private readonly DeliveryOptions _options = options.Value;
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<(RecordingSmtpClient Client, long IdleSince)>> _idle = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A connected client from the cache, or null; stale or dropped connections are closed on the way.</summary>
+    private RecordingSmtpClient? TakeIdle(string key)
+    {
+        if (!_idle.TryGetValue(key, out var queue))
+        {
+            return null;
+        }
+        while (queue.TryDequeue(out var entry))
+        {
+            if (entry.Client.IsConnected && System.Diagnostics.Stopwatch.GetElapsedTime(entry.IdleSince) < IdleLimit)
+            {
+                return entry.Client;
+            }
+            entry.Client.Dispose();
+        }
+        return null;
+    }
+
+    private void ReturnIdle(string key, RecordingSmtpClient client) =>
+        _idle.GetOrAdd(key, _ => new ConcurrentQueue<(RecordingSmtpClient, long)>()).Enqueue((client, System.Diagnostics.Stopwatch.GetTimestamp()));
+
+    public void Dispose()
+    {
+        foreach (var queue in _idle.Values)
+        {
+            while (queue.TryDequeue(out var entry))
+            {
+                entry.Client.Dispose();
+            }
+        }
+    }
 
     public async Task<IReadOnlyList<RecipientResult>> DeliverAsync(OutboundMessage message, Func<Stream> openContent, IReadOnlyList<string> recipients, CancellationToken cancellationToken)
     {
@@ -58,7 +95,19 @@ internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<Sm
         var lastError = "no host to try";
         foreach (var (host, port, address) in hosts)
         {
-            using var client = new RecordingSmtpClient(message)
+            var key = $"{host}|{address}|{port}";
+            var cached = TakeIdle(key);
+            if (cached is not null)
+            {
+                // A cached connection skips connect, EHLO, STARTTLS and AUTH. Should it fail, the message is tried
+                // once more on a new connection below, as after any connection loss.
+                var outcome = await SendAsync(cached, key, message, openContent, recipients, host, port, cancellationToken);
+                if (outcome is not null)
+                {
+                    return outcome;
+                }
+            }
+            var client = new RecordingSmtpClient
             {
                 Timeout = (int)_options.CommandTimeout.TotalMilliseconds,
                 LocalDomain = _options.HeloName ?? smtp.Value.ServerName,
@@ -101,6 +150,7 @@ internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<Sm
             }
             catch (Exception exception) when (exception is SocketException or IOException or SslHandshakeException or SmtpProtocolException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
+                client.Dispose();
                 lastError = $"{host}[{address}]:{port}: {exception.Message}";
                 logger.LogWarning("Queue item {QueueId}: cannot connect to {Host}:{Port}: {Error}", message.Id, host, port, exception.Message);
                 continue;
@@ -108,50 +158,76 @@ internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<Sm
             catch (SmtpCommandException exception)
             {
                 // Greeting refused (554) or service not available (421).
+                client.Dispose();
                 return recipients.Select(r => Result(r, exception.StatusCode, exception.Message)).ToList();
             }
-            try
+            if (!string.IsNullOrEmpty(_options.Username))
             {
-                if (!string.IsNullOrEmpty(_options.Username))
+                try
                 {
                     await client.AuthenticateAsync(_options.Username, _options.Password!, cancellationToken);
                 }
-                using var relay = await MessageRewriter.LoadForRelayAsync(openContent, message.Kind == OutboundKind.Relay, cancellationToken);
-                var sender = message.EnvelopeFrom.Length == 0 ? NullSender : MailboxAddress.Parse(message.EnvelopeFrom);
-                if (!string.IsNullOrEmpty(message.Ret))
+                catch (Exception exception) when (exception is AuthenticationException or SmtpCommandException or IOException or SmtpProtocolException)
                 {
-                    client.DeliveryStatusNotificationType = message.Ret.Equals("HDRS", StringComparison.OrdinalIgnoreCase)
-                        ? DeliveryStatusNotificationType.HeadersOnly : DeliveryStatusNotificationType.Full;
+                    client.Dispose();
+                    return recipients.Select(r => new RecipientResult(r, Outcome.Transient, $"451 4.7.0 smarthost authentication failed: {exception.Message}")).ToList();
                 }
-                var response = await client.SendAsync(FormatOptions.Default, relay.Message, sender, recipients.Select(MailboxAddress.Parse), cancellationToken);
-                await client.DisconnectAsync(true, cancellationToken);
-                return recipients.Select(r => client.Refused.TryGetValue(r, out var refusal)
-                    ? refusal
-                    : new RecipientResult(r, Outcome.Delivered, $"250 {response}")).ToList();
             }
-            catch (SmtpCommandException exception) when (exception.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
-            {
-                return recipients.Select(r => client.Refused.TryGetValue(r, out var refusal) ? refusal : Result(r, exception.StatusCode, exception.Message)).ToList();
-            }
-            catch (SmtpCommandException exception)
-            {
-                // MAIL FROM or DATA refused: that answer applies to every recipient (pipelined RCPT replies after a
-                // refused MAIL FROM only say "bad sequence" and must not turn a 4xx into a permanent failure).
-                return recipients.Select(r => Result(r, exception.StatusCode, exception.Message)).ToList();
-            }
-            catch (AuthenticationException exception)
-            {
-                return recipients.Select(r => new RecipientResult(r, Outcome.Transient, $"451 4.7.0 smarthost authentication failed: {exception.Message}")).ToList();
-            }
-            catch (Exception exception) when (exception is SocketException or IOException or SmtpProtocolException or TimeoutException or ServiceNotConnectedException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-            {
-                lastError = $"{host}:{port}: {exception.Message}";
-                logger.LogWarning("Queue item {QueueId}: connection to {Host}:{Port} failed during the transaction: {Error}", message.Id, host, port, exception.Message);
-                // The transaction may or may not have completed: RFC 5321 §6.1 prefers a duplicate to a loss, so retry.
-                return recipients.Select(r => new RecipientResult(r, Outcome.Transient, $"451 4.4.2 {lastError}")).ToList();
-            }
+            return await SendAsync(client, key, message, openContent, recipients, host, port, cancellationToken)
+                ?? recipients.Select(r => new RecipientResult(r, Outcome.Transient, $"451 4.4.2 {host}:{port}: connection lost during the transaction")).ToList();
         }
         return recipients.Select(r => new RecipientResult(r, Outcome.Transient, $"451 4.4.1 {lastError}")).ToList();
+    }
+
+    /// <summary>
+    /// One transaction on a connected client. Returns the per-recipient results, or null when the connection was lost
+    /// (the client is then closed; the transaction may or may not have completed — RFC 5321 §6.1 prefers a duplicate
+    /// to a loss, so the caller retries). A client that ends its transaction cleanly goes back to the cache.
+    /// </summary>
+    private async Task<IReadOnlyList<RecipientResult>?> SendAsync(RecordingSmtpClient client, string key, OutboundMessage message, Func<Stream> openContent, IReadOnlyList<string> recipients, string host, int port, CancellationToken cancellationToken)
+    {
+        client.Begin(message);
+        var reusable = false;
+        try
+        {
+            using var relay = await MessageRewriter.LoadForRelayAsync(openContent, message.Kind == OutboundKind.Relay, cancellationToken);
+            var sender = message.EnvelopeFrom.Length == 0 ? NullSender : MailboxAddress.Parse(message.EnvelopeFrom);
+            client.DeliveryStatusNotificationType = string.IsNullOrEmpty(message.Ret)
+                ? DeliveryStatusNotificationType.Unspecified
+                : message.Ret.Equals("HDRS", StringComparison.OrdinalIgnoreCase) ? DeliveryStatusNotificationType.HeadersOnly : DeliveryStatusNotificationType.Full;
+            var response = await client.SendAsync(FormatOptions.Default, relay.Message, sender, recipients.Select(MailboxAddress.Parse), cancellationToken);
+            reusable = true; // the transaction ended with the next hop's answer to DATA
+            return recipients.Select(r => client.Refused.TryGetValue(r, out var refusal)
+                ? refusal
+                : new RecipientResult(r, Outcome.Delivered, $"250 {response}")).ToList();
+        }
+        catch (SmtpCommandException exception) when (exception.ErrorCode == SmtpErrorCode.RecipientNotAccepted)
+        {
+            return recipients.Select(r => client.Refused.TryGetValue(r, out var refusal) ? refusal : Result(r, exception.StatusCode, exception.Message)).ToList();
+        }
+        catch (SmtpCommandException exception)
+        {
+            // MAIL FROM or DATA refused: that answer applies to every recipient (pipelined RCPT replies after a
+            // refused MAIL FROM only say "bad sequence" and must not turn a 4xx into a permanent failure).
+            return recipients.Select(r => Result(r, exception.StatusCode, exception.Message)).ToList();
+        }
+        catch (Exception exception) when (exception is SocketException or IOException or SmtpProtocolException or TimeoutException or ServiceNotConnectedException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            logger.LogWarning("Queue item {QueueId}: connection to {Host}:{Port} failed during the transaction: {Error}", message.Id, host, port, exception.Message);
+            return null;
+        }
+        finally
+        {
+            // Only a connection whose transaction ended cleanly is kept; after a refusal it is closed, not reset.
+            if (reusable && client.IsConnected)
+            {
+                ReturnIdle(key, client);
+            }
+            else
+            {
+                client.Dispose();
+            }
+        }
     }
 
     private static readonly MailboxAddress NullSender = new(string.Empty, string.Empty);
@@ -164,9 +240,18 @@ internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<Sm
     }
 
     /// <summary>Records refused recipients instead of failing the whole message on the first one.</summary>
-    private sealed class RecordingSmtpClient(OutboundMessage queued) : SmtpClient
+    private sealed class RecordingSmtpClient : SmtpClient
     {
+        private OutboundMessage? _queued;
+
         public Dictionary<string, RecipientResult> Refused { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>Starts a transaction for a queued message (a cached connection carries many).</summary>
+        public void Begin(OutboundMessage queued)
+        {
+            _queued = queued;
+            Refused.Clear();
+        }
 
         protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response)
         {
@@ -178,7 +263,7 @@ internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<Sm
             throw new SmtpCommandException(SmtpErrorCode.RecipientNotAccepted, Refused.Values.FirstOrDefault() is { } first && first.Outcome == Outcome.Permanent ? SmtpStatusCode.MailboxUnavailable : SmtpStatusCode.MailboxBusy, "no recipient was accepted");
         }
 
-        protected override string? GetEnvelopeId(MimeMessage message) => queued.EnvelopeId;
+        protected override string? GetEnvelopeId(MimeMessage message) => _queued?.EnvelopeId;
 
         /// <summary>
         /// Relays the message as received. MailKit's default re-encodes any part with a line over 998 characters (or,
