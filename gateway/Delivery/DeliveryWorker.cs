@@ -48,12 +48,16 @@ public sealed class DeliveryWorker(
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
         var batch = await queue.LeaseDueAsync(_options.BatchSize, cancellationToken);
+        var outcomes = new System.Collections.Concurrent.ConcurrentQueue<(OutboundMessage, string?)>();
         await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken },
-            async (message, ct) => await DeliverAsync(message, ct));
+            async (message, ct) => outcomes.Enqueue((message, await DeliverAsync(message, ct))));
+        // One transaction records the whole batch (group commit).
+        await queue.CompleteAttemptsAsync(outcomes.ToList(), cancellationToken);
         return batch.Count;
     }
 
-    private async Task DeliverAsync(OutboundMessage message, CancellationToken cancellationToken)
+    /// <summary>Delivers one leased message and updates its recipients in place; returns the attempt's error, if any.</summary>
+    private async Task<string?> DeliverAsync(OutboundMessage message, CancellationToken cancellationToken)
     {
         var pending = message.Recipients.Where(r => r.State == RecipientState.Pending).ToList();
         var now = time.GetUtcNow().UtcDateTime;
@@ -111,7 +115,7 @@ public sealed class DeliveryWorker(
         {
             await BounceAsync(message, newlyFailed, cancellationToken);
         }
-        await queue.CompleteAttemptAsync(message, error, cancellationToken);
+        return error;
     }
 
     /// <summary>The lifetime in words for the bounce: "5 days", "12 hours", "90 seconds" (never "0 days").</summary>

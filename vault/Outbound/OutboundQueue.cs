@@ -157,45 +157,65 @@ public sealed class OutboundQueue(
     /// Records the outcome of an attempt. Messages whose recipients are all final are removed with their content;
     /// the others are released and scheduled for the next retry.
     /// </summary>
-    public async Task CompleteAttemptAsync(OutboundMessage message, string? error, CancellationToken cancellationToken)
+    public Task CompleteAttemptAsync(OutboundMessage message, string? error, CancellationToken cancellationToken) =>
+        CompleteAttemptsAsync([(message, error)], cancellationToken);
+
+    /// <summary>
+    /// Records the outcomes of several attempts in one transaction (group commit: one write lock, one fsync for the
+    /// whole batch instead of one per message).
+    /// </summary>
+    public async Task CompleteAttemptsAsync(IReadOnlyList<(OutboundMessage Message, string? Error)> attempts, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(attempts);
+        if (attempts.Count == 0)
+        {
+            return;
+        }
         var now = time.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var stored = await db.OutboundMessages.Include(m => m.Recipients)
-            .SingleOrDefaultAsync(m => m.Id == message.Id && m.LeaseToken == message.LeaseToken, cancellationToken);
-        if (stored is null)
+        var ids = attempts.Select(a => a.Message.Id).ToList();
+        var stored = await db.OutboundMessages.Include(m => m.Recipients).Where(m => ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, cancellationToken);
+        var finished = new List<OutboundMessage>();
+        foreach (var (message, error) in attempts)
         {
-            logger.LogWarning("Queue item {QueueId} was deleted or re-leased during delivery", message.Id);
-            return;
-        }
-        foreach (var recipient in stored.Recipients)
-        {
-            var outcome = message.Recipients.FirstOrDefault(r => r.Id == recipient.Id);
-            if (outcome is null)
+            if (!stored.TryGetValue(message.Id, out var row) || row.LeaseToken != message.LeaseToken)
             {
+                logger.LogWarning("Queue item {QueueId} was deleted or re-leased during delivery", message.Id);
                 continue;
             }
-            recipient.State = outcome.State;
-            recipient.LastResponse = outcome.LastResponse;
-            recipient.CompletedAt = outcome.State == RecipientState.Pending ? null : now;
+            foreach (var recipient in row.Recipients)
+            {
+                var outcome = message.Recipients.FirstOrDefault(r => r.Id == recipient.Id);
+                if (outcome is null)
+                {
+                    continue;
+                }
+                recipient.State = outcome.State;
+                recipient.LastResponse = outcome.LastResponse;
+                recipient.CompletedAt = outcome.State == RecipientState.Pending ? null : now;
+            }
+            row.Attempts++;
+            row.LastError = error;
+            row.LeaseToken = null;
+            row.LeaseExpiresAt = null;
+            if (row.Recipients.All(r => r.State != RecipientState.Pending))
+            {
+                db.OutboundMessages.Remove(row);
+                finished.Add(row);
+            }
+            else
+            {
+                row.NextAttemptAt = now + _options.RetryDelay(row.Attempts);
+                logger.LogInformation("Queue item {QueueId} deferred until {NextAttempt:o}: {Error}", row.Id, row.NextAttemptAt, error);
+            }
         }
-        stored.Attempts++;
-        stored.LastError = error;
-        stored.LeaseToken = null;
-        stored.LeaseExpiresAt = null;
-        if (stored.Recipients.All(r => r.State != RecipientState.Pending))
-        {
-            db.OutboundMessages.Remove(stored);
-            await db.SaveChangesAsync(cancellationToken);
-            await RemoveContentAsync(stored.ContentPath);
-            logger.LogInformation("Queue item {QueueId} done: {Delivered} delivered, {Failed} failed",
-                stored.Id, stored.Recipients.Count(r => r.State == RecipientState.Delivered), stored.Recipients.Count(r => r.State == RecipientState.Failed));
-            return;
-        }
-        stored.NextAttemptAt = now + _options.RetryDelay(stored.Attempts);
         await db.SaveChangesAsync(cancellationToken);
-        logger.LogInformation("Queue item {QueueId} deferred until {NextAttempt:o}: {Error}", stored.Id, stored.NextAttemptAt, error);
+        foreach (var row in finished)
+        {
+            await RemoveContentAsync(row.ContentPath);
+            logger.LogInformation("Queue item {QueueId} done: {Delivered} delivered, {Failed} failed",
+                row.Id, row.Recipients.Count(r => r.State == RecipientState.Delivered), row.Recipients.Count(r => r.State == RecipientState.Failed));
+        }
     }
 
     /// <summary>Lists the queue (operator command).</summary>
