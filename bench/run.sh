@@ -1,0 +1,456 @@
+#!/usr/bin/env bash
+# Plain-relay benchmark: smtp-source -> {gateway | private Postfix} -> smtp-sink, all on 127.0.0.1.
+#
+#   bash bench/run.sh            full run (1 KiB and 100 KiB, 20 sessions, 3 interleaved repetitions)
+#   bash bench/run.sh --quick    smoke run with small counts (< 2 minutes after the build)
+#   bash bench/run.sh --profile  one 1 KiB throughput run of the gateway under `strace -c -f`
+#                                (syscall counts: fsync, fdatasync, ...) written to bench/results/
+#
+# Every figure is a ratio against Postfix measured in the same run, runs interleaved
+# (gateway, postfix, gateway, postfix, ...), medians reported: the machine is shared.
+# Raw runs go to bench/results/relay-YYYYMMDD.csv (or relay-quick-YYYYMMDD.csv), the plot to
+# bench/results/relay.png. Traffic goes to 127.0.0.1 only.
+set -Eeuo pipefail
+trap 'echo "$(date -u +%H:%M:%S) [bench] ERROR: line $LINENO: $BASH_COMMAND failed" >&2' ERR
+
+MODE=full
+case "${1:-}" in
+  "") ;;
+  --quick) MODE=quick ;;
+  --profile) MODE=profile ;;
+  -h|--help) sed -n 2,12p "$0"; exit 0 ;;
+  *) echo "usage: $0 [--quick|--profile]" >&2; exit 2 ;;
+esac
+
+BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$BENCH_DIR/.." && pwd)"
+RESULTS="$BENCH_DIR/results"
+mkdir -p "$RESULTS"
+
+SESSIONS=20
+SIZES=(1024 102400)
+if [[ $MODE == quick ]]; then
+  REPS=1
+  declare -A COUNT=([1024]=300 [102400]=100)
+  LAT_COUNT=15
+else
+  REPS=3
+  declare -A COUNT=([1024]=5000 [102400]=2000)
+  LAT_COUNT=100
+fi
+LAT_GAP=0.1   # seconds between the sequential latency probes
+
+log() { printf '%s [bench] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------- tools
+need_install=()
+have() { command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]]; }
+export PATH="$PATH:/usr/sbin:/sbin"
+have smtp-source && have smtp-sink && have postfix || need_install+=(postfix)
+have gnuplot || need_install+=(gnuplot-nox)
+[[ $MODE == profile ]] && { have strace || need_install+=(strace); }
+if ((${#need_install[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    die "missing packages: ${need_install[*]} (run as root to install them, or apt-get install them yourself)"
+  fi
+  log "installing: ${need_install[*]}"
+  apt-get update -qq >/dev/null
+  for package in "${need_install[@]}"; do
+    if apt-cache policy "$package" | grep -q 'Candidate: (none)'; then
+      [[ $package == gnuplot-nox ]] && { log "gnuplot-nox has no install candidate; the plot will be skipped"; continue; }
+      die "package $package has no install candidate"
+    fi
+  done
+  # Preseed so the postfix package neither prompts nor configures/starts a system instance.
+  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_install[@]}" >/dev/null \
+    || die "apt-get install ${need_install[*]} failed"
+fi
+for tool in smtp-source smtp-sink postfix dotnet awk sort stat script pgrep; do
+  have "$tool" || die "required tool '$tool' is not installed"
+done
+[[ $MODE == profile ]] && { have strace || die "strace is not installed"; }
+SMTP_SOURCE=$(command -v smtp-source)
+SMTP_SINK=$(command -v smtp-sink)
+POSTFIX=$(command -v postfix)
+SINK_USER=nobody
+[[ $(id -u) -eq 0 ]] || SINK_USER=""   # smtp-sink wants -u only when it runs as root
+
+# ---------------------------------------------------------------- cleanup
+WORK=$(mktemp -d /tmp/smb-bench.XXXXXX)
+chmod 755 "$WORK"
+PIDS=()
+POSTFIX_CONFS=()
+DUMPS=()
+cleanup() {
+  local rc=$?
+  set +e
+  for conf in "${POSTFIX_CONFS[@]}"; do
+    [[ -f $conf/main.cf ]] && "$POSTFIX" -c "$conf" status >/dev/null 2>&1 && "$POSTFIX" -c "$conf" stop >/dev/null 2>&1
+  done
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null
+  done
+  for pid in "${PIDS[@]}"; do
+    wait "$pid" 2>/dev/null
+  done
+  # A Postfix master that ignored 'stop' for too long: kill it by the pid it recorded.
+  for conf in "${POSTFIX_CONFS[@]}"; do
+    local queue="$WORK/$(basename "$conf")/queue"
+    [[ -f $queue/pid/master.pid ]] && kill "$(tr -d ' ' <"$queue/pid/master.pid")" 2>/dev/null
+  done
+  for dump in "${DUMPS[@]}"; do rm -rf "$dump"; done
+  [[ -n ${KEEP_WORK:-} ]] || rm -rf "$WORK"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+forget_pid() { local p=$1 i; for i in "${!PIDS[@]}"; do [[ ${PIDS[$i]} == "$p" ]] && unset 'PIDS[$i]'; done; }
+stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; forget_pid "$1"; }
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+NEXT_PORT=$((30000 + RANDOM % 20000))
+free_port() {
+  while port_busy "$NEXT_PORT"; do NEXT_PORT=$((NEXT_PORT + 1)); done
+  echo "$NEXT_PORT"; NEXT_PORT=$((NEXT_PORT + 1))
+}
+wait_port() { # port seconds
+  local deadline=$((SECONDS + $2))
+  until port_busy "$1"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+now() { date +%s.%N; }
+
+# ---------------------------------------------------------------- build
+log "building the gateway (Release)"
+(cd "$ROOT" && dotnet build gateway -c Release --verbosity quiet -nologo) >"$WORK/build.log" 2>&1 \
+  || { cat "$WORK/build.log" >&2; die "gateway build failed"; }
+GATEWAY_DLL="$ROOT/gateway/bin/Release/net10.0/SecureMailbox.Gateway.dll"
+[[ -f $GATEWAY_DLL ]] || die "$GATEWAY_DLL not found after the build"
+
+# ---------------------------------------------------------------- sink
+# start_sink NAME [dumpdir]: smtp-sink with running counters (-c) on a free port; sets SINK_PORT, SINK_PID, SINK_OUT.
+start_sink() {
+  local name=$1 dump=${2:-}
+  SINK_PORT=$(free_port)
+  SINK_OUT="$WORK/$name.sink.out"
+  local args=(-c -t 300)
+  [[ -n $SINK_USER ]] && args+=(-u "$SINK_USER")
+  [[ -n $dump ]] && args+=(-d "$dump/m.")
+  "$SMTP_SINK" "${args[@]}" "127.0.0.1:$SINK_PORT" 256 >"$SINK_OUT" 2>&1 &
+  SINK_PID=$!
+  PIDS+=("$SINK_PID")
+  wait_port "$SINK_PORT" 10 || die "smtp-sink did not listen on $SINK_PORT: $(cat "$SINK_OUT")"
+  # The readiness probe is a session but no message; counters below only look at mesg=.
+}
+# Messages the sink has received so far (from its -c counters, separated by CR).
+sink_count() {
+  local n
+  n=$(tail -c 200 "$SINK_OUT" | tr '\r' '\n' | grep -o 'mesg=[0-9]*' | tail -n 1 | cut -d= -f2)
+  echo "${n:-0}"
+}
+# wait_delivered COUNT TIMEOUT: polls the sink every 50 ms; prints the time the count was reached (or nothing).
+wait_delivered() {
+  local want=$1 deadline=$((SECONDS + $2))
+  while ((SECONDS < deadline)); do
+    if (($(sink_count) >= want)); then now; return 0; fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# ---------------------------------------------------------------- systems under test
+# start_gateway NAME SINKPORT: sets SUT_PORT, SUT_PID.
+start_gateway() {
+  local name=$1 sinkport=$2 data="$WORK/$1/data"
+  mkdir -p "$data"
+  SUT_PORT=$(free_port)
+  local prefix=()
+  [[ -n ${GATEWAY_WRAPPER:-} ]] && read -r -a prefix <<<"$GATEWAY_WRAPPER"
+  env Vault__DataDirectory="$data" Smtp__Port="$SUT_PORT" Smtp__ListenAddress=127.0.0.1 \
+    Delivery__Mode=Smarthost Delivery__SmarthostHost=127.0.0.1 Delivery__SmarthostPort="$sinkport" \
+    Delivery__Tls=None Queue__PollInterval=00:00:00.050 Logging__LogLevel__Default=Warning \
+    "${prefix[@]}" dotnet "$GATEWAY_DLL" >"$WORK/$name.gateway.log" 2>&1 &
+  SUT_PID=$!
+  PIDS+=("$SUT_PID")
+  wait_port "$SUT_PORT" 90 || { tail -n 20 "$WORK/$name.gateway.log" >&2; die "gateway did not listen on $SUT_PORT"; }
+}
+stop_gateway() {
+  # Under a wrapper (strace) the dotnet process is its child: stop that first so the wrapper can report.
+  local child
+  for child in $(pgrep -P "$SUT_PID" 2>/dev/null || true); do kill "$child" 2>/dev/null || true; done
+  stop_pid "$SUT_PID"
+  if grep -q '"LogLevel":"\(Error\|Critical\)"' "$WORK/$1.gateway.log"; then
+    log "gateway $1 logged errors:"; grep '"LogLevel":"\(Error\|Critical\)"' "$WORK/$1.gateway.log" | head -n 3 >&2
+  fi
+  KEEP_LOGS+=("$WORK/$1.gateway.log")
+}
+
+# start_postfix NAME SINKPORT: a private instance (own config, queue and data directories), fsync on (default).
+start_postfix() {
+  local name=$1 sinkport=$2 base="$WORK/$1"
+  local conf="$base/conf"
+  mkdir -p "$conf" "$base/queue" "$base/data"
+  chmod 755 "$base"
+  chown postfix "$base/data"
+  SUT_PORT=$(free_port)
+  cat >"$conf/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $base/queue
+data_directory = $base/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = bench.localdomain
+mydomain = localdomain
+myorigin = \$myhostname
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+mydestination =
+local_recipient_maps =
+local_transport = error:local delivery is disabled
+alias_maps =
+alias_database =
+relayhost = [127.0.0.1]:$sinkport
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtp_tls_security_level = none
+smtpd_tls_security_level = none
+maillog_file_prefixes = $base
+maillog_file = $base/maillog
+biff = no
+EOF
+  cat >"$conf/master.cf" <<EOF
+127.0.0.1:$SUT_PORT inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+  POSTFIX_CONFS+=("$conf")
+  # postfix(1) reports to stderr only on a terminal: script(1) gives it one so a failure is readable.
+  if ! script -qec "$POSTFIX -c $conf start" /dev/null >"$base/start.log" 2>&1; then
+    cat "$base/start.log" >&2; [[ -f $base/maillog ]] && tail -n 20 "$base/maillog" >&2
+    die "postfix did not start"
+  fi
+  wait_port "$SUT_PORT" 30 || { cat "$base/maillog" >&2; die "postfix smtpd did not listen on $SUT_PORT"; }
+}
+stop_postfix() {
+  local conf="$WORK/$1/conf"
+  "$POSTFIX" -c "$conf" stop >/dev/null 2>&1 || log "postfix $1 stop failed"
+  # Wait for the master to go away before the next run starts.
+  local pidfile="$WORK/$1/queue/pid/master.pid" i
+  for i in $(seq 100); do
+    [[ -f $pidfile ]] && kill -0 "$(tr -d ' ' <"$pidfile")" 2>/dev/null || break
+    sleep 0.1
+  done
+  if grep -q 'fatal\|panic' "$WORK/$1/maillog" 2>/dev/null; then
+    log "postfix $1 logged:"; grep 'fatal\|panic' "$WORK/$1/maillog" | head -n 3 >&2
+  fi
+}
+
+start_sut() { if [[ $1 == gateway ]]; then start_gateway "$2" "$3"; else start_postfix "$2" "$3"; fi; }
+stop_sut() { if [[ $1 == gateway ]]; then stop_gateway "$2"; else stop_postfix "$2"; fi; }
+
+# ---------------------------------------------------------------- measurements
+DATE=$(date -u +%Y%m%d)
+RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
+if [[ $MODE == quick ]]; then CSV="$RESULTS/relay-quick-$DATE.csv"; else CSV="$RESULTS/relay-$DATE.csv"; fi
+[[ $MODE == profile ]] && CSV="$WORK/profile.csv"
+HEADER="run_id,started_utc,mode,system,size_bytes,sessions,rep,sent,delivered,submit_s,deliver_s,submit_msgs_per_s,delivered_msgs_per_s,lat_p50_ms,lat_p95_ms,lat_max_ms,complete"
+[[ -f $CSV ]] || echo "$HEADER" >"$CSV"
+INCOMPLETE=0
+KEEP_LOGS=()
+
+# throughput SYSTEM SIZE REP: 20 sessions; delivered msg/s = messages counted at the sink / (first send .. last arrival).
+throughput() {
+  local system=$1 size=$2 rep=$3 count=${COUNT[$2]} name="tp-$1-$2-$3"
+  start_sink "$name"
+  local sink_port=$SINK_PORT sink_pid=$SINK_PID
+  start_sut "$system" "$name" "$sink_port"
+  sleep 1   # let the freshly started system settle (JIT, queue manager)
+  local started t0 t1 t2 src_rc=0
+  started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  t0=$(now)
+  "$SMTP_SOURCE" -s "$SESSIONS" -l "$size" -m "$count" -f sender@bench.example -t rcpt@bench.example \
+    -M bench.localdomain "127.0.0.1:$SUT_PORT" >"$WORK/$name.source.out" 2>&1 || src_rc=$?
+  t1=$(now)
+  ((src_rc == 0)) || log "smtp-source exited $src_rc: $(tail -c 300 "$WORK/$name.source.out")"
+  local timeout=$((60 + count / 10)) complete=yes
+  t2=$(wait_delivered "$count" "$timeout") || { complete=no; t2=$(now); INCOMPLETE=1; }
+  local delivered
+  delivered=$(sink_count)
+  stop_sut "$system" "$name"
+  stop_pid "$sink_pid"
+  ((src_rc == 0)) || { complete=no; INCOMPLETE=1; }
+  awk -v id="$RUN_ID" -v st="$started" -v mode=throughput -v sys="$system" -v size="$size" -v s="$SESSIONS" -v rep="$rep" \
+      -v sent="$count" -v del="$delivered" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v c="$complete" 'BEGIN {
+    sub_s = t1 - t0; del_s = t2 - t0
+    printf "%s,%s,%s,%s,%d,%d,%d,%d,%d,%.3f,%.3f,%.1f,%.1f,,,,%s\n", id, st, mode, sys, size, s, rep, sent, del, sub_s, del_s, sent / sub_s, del / del_s, c
+  }' | tee -a "$CSV" >&2
+}
+
+# latency SYSTEM SIZE REP: one session, one message at a time, LAT_GAP apart. Each message carries the time it
+# was handed to smtp-source (X-Bench-Sent, ns); the sink dumps each message to a file (in /dev/shm) whose mtime
+# is the time its last byte arrived. Latency = mtime - X-Bench-Sent: submission + queueing + relay, end to end.
+latency() {
+  local system=$1 size=$2 rep=$3 name="lat-$1-$2-$3"
+  local dump
+  dump=$(mktemp -d /dev/shm/smb-bench-dump.XXXXXX)
+  chmod 777 "$dump"
+  DUMPS+=("$dump")
+  start_sink "$name" "$dump"
+  local sink_pid=$SINK_PID
+  start_sut "$system" "$name" "$SINK_PORT"
+  sleep 1
+  # The body: SIZE bytes in 76-character lines (+CRLF added by smtp-source).
+  local body="$WORK/body-$size.txt"
+  [[ -f $body ]] || awk -v n="$size" 'BEGIN { line = sprintf("%076d", 0); gsub(/0/, "x", line); while (n > 0) { print substr(line, 1, n > 76 ? 76 : n); n -= 78 } }' >"$body"
+  local started i msg="$WORK/$name.msg" src_rc=0 complete=yes
+  started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  for ((i = 1; i <= LAT_COUNT; i++)); do
+    {
+      printf 'From: <sender@bench.example>\nTo: <rcpt@bench.example>\nSubject: latency %d\nMessage-ID: <lat%d.%s@bench.example>\nX-Bench-Sent: %s\n\n' \
+        "$i" "$i" "$name" "$(date +%s%N)"
+      cat "$body"
+    } >"$msg"
+    "$SMTP_SOURCE" -m 1 -F "$msg" -f sender@bench.example -t rcpt@bench.example -M bench.localdomain \
+      "127.0.0.1:$SUT_PORT" >>"$WORK/$name.source.out" 2>&1 || { src_rc=$?; break; }
+    sleep "$LAT_GAP"
+  done
+  wait_delivered "$LAT_COUNT" 60 >/dev/null || { complete=no; INCOMPLETE=1; }
+  stop_sut "$system" "$name"
+  stop_pid "$sink_pid"
+  ((src_rc == 0)) || { complete=no; INCOMPLETE=1; log "smtp-source exited $src_rc: $(tail -c 300 "$WORK/$name.source.out")"; }
+  local f sent_ns arrived
+  : >"$WORK/$name.lat"
+  for f in "$dump"/m.*; do
+    [[ -f $f ]] || continue
+    sent_ns=$(grep -m1 -o 'X-Bench-Sent: [0-9]*' "$f" | cut -d' ' -f2)
+    arrived=$(stat -c '%.9Y' "$f")
+    [[ -n $sent_ns ]] && echo "$sent_ns $arrived" >>"$WORK/$name.lat"
+  done
+  local delivered
+  delivered=$(wc -l <"$WORK/$name.lat")
+  awk '{ printf "%.3f\n", ($2 - $1 / 1e9) * 1000 }' "$WORK/$name.lat" | sort -n >"$WORK/$name.ms"
+  cp "$WORK/$name.ms" "$RESULTS/" 2>/dev/null || true
+  rm -rf "$dump"
+  awk -v id="$RUN_ID" -v st="$started" -v sys="$system" -v size="$size" -v rep="$rep" -v sent="$LAT_COUNT" -v del="$delivered" -v c="$complete" '
+    { v[NR] = $1 }
+    END {
+      p50 = NR ? v[int((NR - 1) * 0.50) + 1] : 0; p95 = NR ? v[int((NR - 1) * 0.95) + 1] : 0; mx = NR ? v[NR] : 0
+      printf "%s,%s,latency,%s,%d,1,%d,%d,%d,,,,,%.1f,%.1f,%.1f,%s\n", id, st, sys, size, rep, sent, del, p50, p95, mx, c
+    }' "$WORK/$name.ms" | tee -a "$CSV" >&2
+}
+
+# ---------------------------------------------------------------- profile mode
+if [[ $MODE == profile ]]; then
+  have strace || die "strace is missing"
+  out="$RESULTS/profile-strace-$DATE.txt"
+  GATEWAY_WRAPPER="strace -f -c -w -o $WORK/strace.txt"
+  log "gateway under strace -c -f, 1 KiB x ${COUNT[1024]}"
+  COUNT[1024]=2000
+  throughput gateway 1024 1
+  unset GATEWAY_WRAPPER
+  log "same run without strace, for comparison"
+  throughput gateway 1024 2
+  { echo "# strace -f -c -w of the gateway, 2000 x 1 KiB, 20 sessions, $(date -u)"; cat "$WORK/strace.txt"; } >"$out"
+  cat "$CSV" >>"$out"
+  log "written $out"
+  exit 0
+fi
+
+# ---------------------------------------------------------------- the run
+log "machine: $(nproc) cores; $(free -h | awk '/^Mem:/ { print $2 " memory, " $7 " available" }'); results: $CSV"
+for size in "${SIZES[@]}"; do
+  for ((rep = 1; rep <= REPS; rep++)); do
+    for system in gateway postfix; do
+      log "throughput $system size=$size rep=$rep (${COUNT[$size]} messages, $SESSIONS sessions)"
+      throughput "$system" "$size" "$rep"
+    done
+  done
+done
+for size in "${SIZES[@]}"; do
+  for ((rep = 1; rep <= REPS; rep++)); do
+    for system in gateway postfix; do
+      log "latency $system size=$size rep=$rep ($LAT_COUNT sequential messages)"
+      latency "$system" "$size" "$rep"
+    done
+  done
+done
+
+# ---------------------------------------------------------------- summary and plot
+SUMMARY="$RESULTS/summary.csv"
+[[ $MODE == quick ]] && SUMMARY="$RESULTS/summary-quick.csv"
+awk -F, -v id="$RUN_ID" '$1 == id {
+    key = $4 SUBSEP $5
+    if ($3 == "throughput") { tp[key] = tp[key] " " $13; sub_[key] = sub_[key] " " $12 }
+    else { p50[key] = p50[key] " " $14; p95[key] = p95[key] " " $15 }
+    sizes[$5] = 1
+  }
+  function median(list,   a, n, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    if (n == 0) return ""
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  END {
+    print "size_bytes,gateway_delivered_msgs_per_s,postfix_delivered_msgs_per_s,ratio_gateway_postfix,gateway_submit_msgs_per_s,postfix_submit_msgs_per_s,gateway_lat_p50_ms,gateway_lat_p95_ms,postfix_lat_p50_ms,postfix_lat_p95_ms"
+    for (s in sizes) {
+      g = median(tp["gateway" SUBSEP s]); p = median(tp["postfix" SUBSEP s])
+      printf "%d,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", s, g, p, (p > 0 ? sprintf("%.2f", g / p) : ""),
+        median(sub_["gateway" SUBSEP s]), median(sub_["postfix" SUBSEP s]),
+        median(p50["gateway" SUBSEP s]), median(p95["gateway" SUBSEP s]), median(p50["postfix" SUBSEP s]), median(p95["postfix" SUBSEP s])
+    }
+  }' "$CSV" | (read -r h; echo "$h"; sort -t, -k1,1n) >"$SUMMARY"
+log "medians ($SUMMARY):"
+column -s, -t "$SUMMARY" >&2 2>/dev/null || cat "$SUMMARY" >&2
+
+PNG="$RESULTS/relay.png"
+[[ $MODE == quick ]] && PNG="$RESULTS/relay-quick.png"
+if have gnuplot; then
+  awk -F, 'NR > 1 { printf "\"%s KiB\" %s %s %s\n", $1 / 1024, $2, $3, $4 }' "$SUMMARY" >"$WORK/plot.dat"
+  gnuplot <<EOF || die "gnuplot failed"
+set terminal pngcairo size 900,560 font "sans,11" noenhanced
+set output "$PNG"
+set title "Plain relay, 20 sessions, delivered msg/s at smtp-sink (median of $REPS, $(date -u +%Y-%m-%d), $(nproc) cores)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set ylabel "messages/s delivered"
+set xlabel "message size (smtp-source -l)"
+set yrange [0:*]
+set grid ytics
+set key top right
+plot "$WORK/plot.dat" using 2:xtic(1) title "SecureMailbox gateway" lc rgb "#d95f02", \
+     "" using 3 title "Postfix 3.7 (fsync on)" lc rgb "#1b9e77", \
+     "" using 0:2:(sprintf("%.0f (x%.2f)", \$2, \$4)) with labels offset -4,0.8 notitle, \
+     "" using 0:3:(sprintf("%.0f", \$3)) with labels offset 4,0.8 notitle
+EOF
+  log "plot: $PNG"
+else
+  log "gnuplot is not installed: no plot"
+fi
+if ((INCOMPLETE)); then
+  die "some runs did not deliver every message (complete=no in $CSV)"
+fi
+log "done"
