@@ -33,12 +33,18 @@ if [[ $MODE == quick ]]; then
   REPS=1
   declare -A COUNT=([1024]=300 [102400]=100)
   LAT_COUNT=15
+  LAT_WARMUP=5
+  WARMUP=40
 else
   REPS=3
-  declare -A COUNT=([1024]=5000 [102400]=2000)
+  declare -A COUNT=([1024]=6000 [102400]=3000)
   LAT_COUNT=100
+  LAT_WARMUP=10
+  WARMUP=200
 fi
 LAT_GAP=0.1   # seconds between the sequential latency probes
+# Both systems get the same unmeasured warm-up first (the gateway's JIT, Postfix's process pool), so the figures
+# are steady state: WARMUP messages before each throughput run, LAT_WARMUP before each latency run.
 
 log() { printf '%s [bench] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -49,6 +55,7 @@ have() { command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]]; }
 export PATH="$PATH:/usr/sbin:/sbin"
 have smtp-source && have smtp-sink && have postfix || need_install+=(postfix)
 have gnuplot || need_install+=(gnuplot-nox)
+have python3 || need_install+=(python3)
 [[ $MODE == profile ]] && { have strace || need_install+=(strace); }
 if ((${#need_install[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
@@ -67,7 +74,7 @@ if ((${#need_install[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_install[@]}" >/dev/null \
     || die "apt-get install ${need_install[*]} failed"
 fi
-for tool in smtp-source smtp-sink postfix dotnet awk sort stat script pgrep; do
+for tool in smtp-source smtp-sink postfix dotnet python3 awk sort script pgrep; do
   have "$tool" || die "required tool '$tool' is not installed"
 done
 [[ $MODE == profile ]] && { have strace || die "strace is not installed"; }
@@ -82,7 +89,6 @@ WORK=$(mktemp -d /tmp/smb-bench.XXXXXX)
 chmod 755 "$WORK"
 PIDS=()
 POSTFIX_CONFS=()
-DUMPS=()
 cleanup() {
   local rc=$?
   set +e
@@ -100,7 +106,6 @@ cleanup() {
     local queue="$WORK/$(basename "$conf")/queue"
     [[ -f $queue/pid/master.pid ]] && kill "$(tr -d ' ' <"$queue/pid/master.pid")" 2>/dev/null
   done
-  for dump in "${DUMPS[@]}"; do rm -rf "$dump"; done
   [[ -n ${KEEP_WORK:-} ]] || rm -rf "$WORK"
   exit $rc
 }
@@ -286,8 +291,12 @@ throughput() {
   start_sink "$name"
   local sink_port=$SINK_PORT sink_pid=$SINK_PID
   start_sut "$system" "$name" "$sink_port"
-  sleep 1   # let the freshly started system settle (JIT, queue manager)
   local started t0 t1 t2 src_rc=0
+  # Unmeasured warm-up through the whole path; timing starts once the sink has all of it.
+  "$SMTP_SOURCE" -s "$SESSIONS" -l "$size" -m "$WARMUP" -f sender@bench.example -t rcpt@bench.example \
+    -M bench.localdomain "127.0.0.1:$SUT_PORT" >"$WORK/$name.warmup.out" 2>&1 || die "warm-up failed: $(tail -c 300 "$WORK/$name.warmup.out")"
+  wait_delivered "$WARMUP" 120 >/dev/null || die "warm-up: the sink got $(sink_count) of $WARMUP messages"
+  sleep 1
   started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   t0=$(now)
   "$SMTP_SOURCE" -s "$SESSIONS" -l "$size" -m "$count" -f sender@bench.example -t rcpt@bench.example \
@@ -295,9 +304,9 @@ throughput() {
   t1=$(now)
   ((src_rc == 0)) || log "smtp-source exited $src_rc: $(tail -c 300 "$WORK/$name.source.out")"
   local timeout=$((60 + count / 10)) complete=yes
-  t2=$(wait_delivered "$count" "$timeout") || { complete=no; t2=$(now); INCOMPLETE=1; }
+  t2=$(wait_delivered "$((WARMUP + count))" "$timeout") || { complete=no; t2=$(now); INCOMPLETE=1; }
   local delivered
-  delivered=$(sink_count)
+  delivered=$(($(sink_count) - WARMUP))
   stop_sut "$system" "$name"
   stop_pid "$sink_pid"
   ((src_rc == 0)) || { complete=no; INCOMPLETE=1; }
@@ -308,51 +317,40 @@ throughput() {
   }' | tee -a "$CSV" >&2
 }
 
-# latency SYSTEM SIZE REP: one session, one message at a time, LAT_GAP apart. Each message carries the time it
-# was handed to smtp-source (X-Bench-Sent, ns); the sink dumps each message to a file (in /dev/shm) whose mtime
-# is the time its last byte arrived. Latency = mtime - X-Bench-Sent: submission + queueing + relay, end to end.
+# latency SYSTEM SIZE REP: one SMTP session (bench/latency.py send), one message at a time, LAT_GAP apart, after
+# LAT_WARMUP unmeasured messages. Each message carries X-Bench-Sent (time.time_ns() just before MAIL FROM); the
+# next hop is bench/latency.py sink, which notes time.time_ns() when the final "." arrives.
+# Latency = arrival - X-Bench-Sent: submission + spool/queue + relay to the next hop, end to end.
 latency() {
   local system=$1 size=$2 rep=$3 name="lat-$1-$2-$3"
-  local dump
-  dump=$(mktemp -d /dev/shm/smb-bench-dump.XXXXXX)
-  chmod 777 "$dump"
-  DUMPS+=("$dump")
-  start_sink "$name" "$dump"
-  local sink_pid=$SINK_PID
-  start_sut "$system" "$name" "$SINK_PORT"
+  local sink_port arrivals="$WORK/$name.arrivals" sink_pid
+  sink_port=$(free_port)
+  : >"$arrivals"
+  python3 "$BENCH_DIR/latency.py" sink "$sink_port" "$arrivals" >"$WORK/$name.sink.out" 2>&1 &
+  sink_pid=$!
+  PIDS+=("$sink_pid")
+  wait_port "$sink_port" 10 || die "latency sink did not listen: $(cat "$WORK/$name.sink.out")"
+  start_sut "$system" "$name" "$sink_port"
   sleep 1
-  # The body: SIZE bytes in 76-character lines (+CRLF added by smtp-source).
-  local body="$WORK/body-$size.txt"
-  [[ -f $body ]] || awk -v n="$size" 'BEGIN { line = sprintf("%076d", 0); gsub(/0/, "x", line); while (n > 0) { print substr(line, 1, n > 76 ? 76 : n); n -= 78 } }' >"$body"
-  local started i msg="$WORK/$name.msg" src_rc=0 complete=yes
+  local started src_rc=0 complete=yes total=$((LAT_WARMUP + LAT_COUNT))
   started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-  for ((i = 1; i <= LAT_COUNT; i++)); do
-    {
-      printf 'From: <sender@bench.example>\nTo: <rcpt@bench.example>\nSubject: latency %d\nMessage-ID: <lat%d.%s@bench.example>\nX-Bench-Sent: %s\n\n' \
-        "$i" "$i" "$name" "$(date +%s%N)"
-      cat "$body"
-    } >"$msg"
-    "$SMTP_SOURCE" -m 1 -F "$msg" -f sender@bench.example -t rcpt@bench.example -M bench.localdomain \
-      "127.0.0.1:$SUT_PORT" >>"$WORK/$name.source.out" 2>&1 || { src_rc=$?; break; }
-    sleep "$LAT_GAP"
+  python3 "$BENCH_DIR/latency.py" send "$SUT_PORT" "$total" "$size" "$LAT_GAP" "$WORK/$name.submits" \
+    >"$WORK/$name.source.out" 2>&1 || src_rc=$?
+  local i
+  for ((i = 0; i < 300; i++)); do
+    (($(wc -l <"$arrivals") >= total)) && break
+    sleep 0.1
   done
-  wait_delivered "$LAT_COUNT" 60 >/dev/null || { complete=no; INCOMPLETE=1; }
+  (($(wc -l <"$arrivals") >= total)) || { complete=no; INCOMPLETE=1; }
   stop_sut "$system" "$name"
   stop_pid "$sink_pid"
-  ((src_rc == 0)) || { complete=no; INCOMPLETE=1; log "smtp-source exited $src_rc: $(tail -c 300 "$WORK/$name.source.out")"; }
-  local f sent_ns arrived
-  : >"$WORK/$name.lat"
-  for f in "$dump"/m.*; do
-    [[ -f $f ]] || continue
-    sent_ns=$(grep -m1 -o 'X-Bench-Sent: [0-9]*' "$f" | cut -d' ' -f2)
-    arrived=$(stat -c '%.9Y' "$f")
-    [[ -n $sent_ns ]] && echo "$sent_ns $arrived" >>"$WORK/$name.lat"
-  done
+  ((src_rc == 0)) || { complete=no; INCOMPLETE=1; log "latency sender exited $src_rc: $(tail -c 300 "$WORK/$name.source.out")"; }
+  # Drop the warm-up messages (the first LAT_WARMUP sent), then latency in ms, sorted.
+  sort -n "$WORK/$name.submits" | tail -n +"$((LAT_WARMUP + 1))" | cut -d' ' -f1 >"$WORK/$name.measured"
+  awk 'NR == FNR { keep[$1] = 1; next } ($1 in keep) { printf "%.3f\n", ($2 - $1) / 1e6 }' "$WORK/$name.measured" "$arrivals" | sort -n >"$WORK/$name.ms"
   local delivered
-  delivered=$(wc -l <"$WORK/$name.lat")
-  awk '{ printf "%.3f\n", ($2 - $1 / 1e9) * 1000 }' "$WORK/$name.lat" | sort -n >"$WORK/$name.ms"
-  cp "$WORK/$name.ms" "$RESULTS/" 2>/dev/null || true
-  rm -rf "$dump"
+  delivered=$(wc -l <"$WORK/$name.ms")
+  ((delivered == LAT_COUNT)) || complete=no
   awk -v id="$RUN_ID" -v st="$started" -v sys="$system" -v size="$size" -v rep="$rep" -v sent="$LAT_COUNT" -v del="$delivered" -v c="$complete" '
     { v[NR] = $1 }
     END {
