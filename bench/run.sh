@@ -3,8 +3,8 @@
 #
 #   bash bench/run.sh            full run (1 KiB and 100 KiB, 20 sessions, 3 interleaved repetitions)
 #   bash bench/run.sh --quick    smoke run with small counts (< 2 minutes after the build)
-#   bash bench/run.sh --profile  one 1 KiB throughput run of the gateway under `strace -c -f`
-#                                (syscall counts: fsync, fdatasync, ...) written to bench/results/
+#   bash bench/run.sh --profile  where the gateway's time goes: fsync cost, per-stage rates from its logs,
+#                                strace -c -f of gateway and Postfix, perf record; to bench/results/profile-DATE/
 #
 # Every figure is a ratio against Postfix measured in the same run, runs interleaved
 # (gateway, postfix, gateway, postfix, ...), medians reported: the machine is shared.
@@ -178,7 +178,7 @@ start_gateway() {
   [[ -n ${GATEWAY_WRAPPER:-} ]] && read -r -a prefix <<<"$GATEWAY_WRAPPER"
   env Vault__DataDirectory="$data" Smtp__Port="$SUT_PORT" Smtp__ListenAddress=127.0.0.1 \
     Delivery__Mode=Smarthost Delivery__SmarthostHost=127.0.0.1 Delivery__SmarthostPort="$sinkport" \
-    Delivery__Tls=None Queue__PollInterval=00:00:00.050 Logging__LogLevel__Default=Warning \
+    Delivery__Tls=None Queue__PollInterval=00:00:00.050 Logging__LogLevel__Default="${GATEWAY_LOG_LEVEL:-Warning}" DOTNET_PerfMapEnabled="${PERF_MAP:-0}" \
     "${prefix[@]}" dotnet "$GATEWAY_DLL" >"$WORK/$name.gateway.log" 2>&1 &
   SUT_PID=$!
   PIDS+=("$SUT_PID")
@@ -297,6 +297,25 @@ throughput() {
     -M bench.localdomain "127.0.0.1:$SUT_PORT" >"$WORK/$name.warmup.out" 2>&1 || die "warm-up failed: $(tail -c 300 "$WORK/$name.warmup.out")"
   wait_delivered "$WARMUP" 120 >/dev/null || die "warm-up: the sink got $(sink_count) of $WARMUP messages"
   sleep 1
+  local tracer=""
+  if [[ -n ${STRACE_OUT:-} ]]; then
+    # Attach to the whole system under test after the warm-up: the gateway's threads, or Postfix's master
+    # and the daemons it already forked (-f follows the ones forked later).
+    local targets=(-p "$SUT_PID")
+    if [[ $system == postfix ]]; then
+      local master child
+      master=$(tr -d ' ' <"$WORK/$name/queue/pid/master.pid")
+      targets=(-p "$master")
+      for child in $(pgrep -P "$master" || true); do targets+=(-p "$child"); done
+    fi
+    strace -f -c -w -o "$STRACE_OUT" "${targets[@]}" 2>"$WORK/$name.strace.err" &
+    tracer=$!
+    sleep 2
+  elif [[ -n ${PERF_DATA:-} ]]; then
+    perf record -F 499 -g -o "$PERF_DATA" -p "$SUT_PID" >"$WORK/$name.perf.out" 2>&1 &
+    tracer=$!
+    sleep 1
+  fi
   started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   t0=$(now)
   "$SMTP_SOURCE" -s "$SESSIONS" -l "$size" -m "$count" -f sender@bench.example -t rcpt@bench.example \
@@ -305,6 +324,7 @@ throughput() {
   ((src_rc == 0)) || log "smtp-source exited $src_rc: $(tail -c 300 "$WORK/$name.source.out")"
   local timeout=$((60 + count / 10)) complete=yes
   t2=$(wait_delivered "$((WARMUP + count))" "$timeout") || { complete=no; t2=$(now); INCOMPLETE=1; }
+  if [[ -n $tracer ]]; then kill -INT "$tracer" 2>/dev/null || true; wait "$tracer" 2>/dev/null || true; fi
   local delivered
   delivered=$(($(sink_count) - WARMUP))
   stop_sut "$system" "$name"
@@ -360,19 +380,97 @@ latency() {
 }
 
 # ---------------------------------------------------------------- profile mode
+# Where the gateway's time goes (not part of the comparison figures; tracing slows the runs down):
+#   1. fsync cost on this file system (python3: write 1 KiB + fsync a file; fsync a directory);
+#   2. a gateway run with Information logs: per-stage rates and lags from the log timestamps
+#      (Accepted = 250 sent after the spool fsync; Queued = row in SQLite; done = relayed and row deleted);
+#   3. `strace -f -c` of the gateway and of Postfix's master (following its children): syscalls per message;
+#   4. `perf record -g` of the gateway with DOTNET_PerfMapEnabled=1 (JIT'd frames named).
 if [[ $MODE == profile ]]; then
-  have strace || die "strace is missing"
-  out="$RESULTS/profile-strace-$DATE.txt"
-  GATEWAY_WRAPPER="strace -f -c -w -o $WORK/strace.txt"
-  log "gateway under strace -c -f, 1 KiB x ${COUNT[1024]}"
-  COUNT[1024]=2000
+  PROFILE_DIR="$RESULTS/profile-$DATE"
+  mkdir -p "$PROFILE_DIR"
+  PROFILE_COUNT=2000
+  COUNT[1024]=$PROFILE_COUNT
+
+  log "1/4 fsync cost on $WORK"
+  python3 - "$WORK" >"$PROFILE_DIR/fsync.txt" <<'PY'
+import os, statistics, sys, time
+d = os.path.join(sys.argv[1], "fsync-test"); os.makedirs(d, exist_ok=True)
+def bench(label, fn, n=300):
+    samples = []
+    for i in range(n):
+        t = time.perf_counter_ns(); fn(i); samples.append((time.perf_counter_ns() - t) / 1e6)
+    samples.sort()
+    print(f"{label}: median {statistics.median(samples):.3f} ms, p95 {samples[int(n * 0.95)]:.3f} ms ({n} samples)")
+def write_fsync(i):
+    with open(os.path.join(d, f"f{i}"), "wb") as f:
+        f.write(b"x" * 1024); f.flush(); os.fsync(f.fileno())
+def dir_fsync(i):
+    fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY); os.fsync(fd); os.close(fd)
+def create_rename_dirfsync(i):
+    a, b = os.path.join(d, f"g{i}.tmp"), os.path.join(d, f"g{i}")
+    with open(a, "wb") as f:
+        f.write(b"x" * 1024); f.flush(); os.fsync(f.fileno())
+    os.rename(a, b); dir_fsync(i)
+bench("create + write 1 KiB + fsync(file)", write_fsync)
+bench("fsync(directory)", dir_fsync)
+bench("create + write + fsync(file) + rename + fsync(directory)", create_rename_dirfsync)
+PY
+  cat "$PROFILE_DIR/fsync.txt" >&2
+
+  log "2/4 gateway with Information logs, ${PROFILE_COUNT} x 1 KiB"
+  GATEWAY_LOG_LEVEL=Information
   throughput gateway 1024 1
-  unset GATEWAY_WRAPPER
-  log "same run without strace, for comparison"
+  GATEWAY_LOG_LEVEL=Warning
+  python3 - "$WORK/tp-gateway-1024-1.gateway.log" "$WARMUP" >"$PROFILE_DIR/stages.txt" <<'PY'
+import json, statistics, sys
+from datetime import datetime
+stamp = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+events = {"accepted": {}, "queued": {}, "done": {}}
+for line in open(sys.argv[1], encoding="utf-8"):
+    try: e = json.loads(line)
+    except ValueError: continue
+    m, st = e.get("Message", ""), e.get("State", {})
+    if m.startswith("Accepted "): events["accepted"][st.get("SpoolId")] = stamp(e["Timestamp"])
+    elif m.startswith("Queued "): events["queued"][st.get("QueueId")] = stamp(e["Timestamp"])
+    elif " done: " in m: events["done"][st.get("QueueId")] = stamp(e["Timestamp"])
+warm = int(sys.argv[2])
+order = sorted(events["accepted"], key=events["accepted"].get)[warm:]
+print(f"messages after the {warm} warm-up ones: {len(order)}")
+t0 = min(events["accepted"][i] for i in order)
+for stage in ("accepted", "queued", "done"):
+    ts = [events[stage][i] for i in order if i in events[stage]]
+    span = max(ts) - t0
+    print(f"{stage:9s}: {len(ts)} messages, last at +{span:.2f} s -> {len(ts) / span:.1f} msg/s")
+def lag(a, b):
+    v = sorted((events[b][i] - events[a][i]) * 1000 for i in order if i in events[a] and i in events[b])
+    return f"median {statistics.median(v):.0f} ms, p95 {v[int(len(v) * 0.95)]:.0f} ms, max {v[-1]:.0f} ms"
+print("lag accepted -> queued:", lag("accepted", "queued"))
+print("lag queued   -> done:  ", lag("queued", "done"))
+PY
+  cat "$PROFILE_DIR/stages.txt" >&2
+
+  log "3/4 strace -f -c: gateway, then Postfix (${PROFILE_COUNT} x 1 KiB each)"
+  STRACE_OUT="$PROFILE_DIR/strace-gateway.txt"
   throughput gateway 1024 2
-  { echo "# strace -f -c -w of the gateway, 2000 x 1 KiB, 20 sessions, $(date -u)"; cat "$WORK/strace.txt"; } >"$out"
-  cat "$CSV" >>"$out"
-  log "written $out"
+  STRACE_OUT="$PROFILE_DIR/strace-postfix.txt"
+  throughput postfix 1024 2
+  unset STRACE_OUT
+
+  log "4/4 perf record -g of the gateway (${PROFILE_COUNT} x 1 KiB)"
+  if perf stat -e task-clock true >/dev/null 2>&1; then
+    PERF_DATA="$WORK/perf.data" PERF_MAP=1
+    throughput gateway 1024 3
+    perf report -i "$PERF_DATA" --stdio --no-children --sort comm,dso,sym --percent-limit 0.7 2>/dev/null \
+      | grep -v '^$' | head -n 400 >"$PROFILE_DIR/perf-gateway.txt" || true
+    perf report -i "$PERF_DATA" --stdio --no-children --sort dso --percent-limit 0.5 2>/dev/null \
+      | grep -v '^#' | grep -v '^$' | head -n 40 >"$PROFILE_DIR/perf-gateway-dso.txt" || true
+    unset PERF_DATA PERF_MAP
+  else
+    log "perf does not work here: skipped"
+  fi
+  cp "$CSV" "$PROFILE_DIR/runs.csv"
+  log "written $PROFILE_DIR"
   exit 0
 fi
 
