@@ -40,7 +40,7 @@ else
   declare -A COUNT=([1024]=6000 [102400]=3000)
   LAT_COUNT=100
   LAT_WARMUP=10
-  WARMUP=200
+  WARMUP=${BENCH_WARMUP:-200}
 fi
 LAT_GAP=0.1   # seconds between the sequential latency probes
 # Both systems get the same unmeasured warm-up first (the gateway's JIT, Postfix's process pool), so the figures
@@ -179,6 +179,7 @@ start_gateway() {
   env Vault__DataDirectory="$data" Smtp__Port="$SUT_PORT" Smtp__ListenAddress=127.0.0.1 \
     Delivery__Mode=Smarthost Delivery__SmarthostHost=127.0.0.1 Delivery__SmarthostPort="$sinkport" \
     Delivery__Tls=None Queue__PollInterval=00:00:00.050 Logging__LogLevel__Default="${GATEWAY_LOG_LEVEL:-Warning}" DOTNET_PerfMapEnabled="${PERF_MAP:-0}" \
+    DOTNET_EnableWriteXorExecute="$([[ -n ${PERF_MAP:-} ]] && echo 0 || echo 1)" \
     "${prefix[@]}" dotnet "$GATEWAY_DLL" >"$WORK/$name.gateway.log" 2>&1 &
   SUT_PID=$!
   PIDS+=("$SUT_PID")
@@ -280,10 +281,36 @@ DATE=$(date -u +%Y%m%d)
 RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 if [[ $MODE == quick ]]; then CSV="$RESULTS/relay-quick-$DATE.csv"; else CSV="$RESULTS/relay-$DATE.csv"; fi
 [[ $MODE == profile ]] && CSV="$WORK/profile.csv"
-HEADER="run_id,started_utc,mode,system,size_bytes,sessions,rep,sent,delivered,submit_s,deliver_s,submit_msgs_per_s,delivered_msgs_per_s,lat_p50_ms,lat_p95_ms,lat_max_ms,complete"
+HEADER="run_id,started_utc,mode,system,size_bytes,sessions,rep,sent,delivered,submit_s,deliver_s,submit_msgs_per_s,delivered_msgs_per_s,lat_p50_ms,lat_p95_ms,lat_max_ms,complete,sut_cpu_s,sut_cpu_ms_per_msg"
+if [[ -f $CSV && $(head -n 1 "$CSV") != "$HEADER" ]]; then
+  mv "$CSV" "${CSV%.csv}.old-format-$(date -u +%H%M%S).csv"   # written by an older version of this script
+fi
 [[ -f $CSV ]] || echo "$HEADER" >"$CSV"
 INCOMPLETE=0
 KEEP_LOGS=()
+
+# sut_cpu_ticks SYSTEM NAME: CPU time (user+system, clock ticks) used so far by the system under test: the gateway
+# process; for Postfix its master, the daemons alive now, and (through the master's cutime/cstime) the daemons
+# that already exited. The difference across the measured window is the CPU the relay cost.
+sut_cpu_ticks() {
+  local pids=() master
+  if [[ $1 == gateway ]]; then
+    pids=("$SUT_PID")
+    for master in $(pgrep -P "$SUT_PID" || true); do pids+=("$master"); done   # dotnet under a wrapper
+  else
+    master=$(tr -d ' ' <"$WORK/$2/queue/pid/master.pid")
+    pids=("$master")
+    for child in $(pgrep -P "$master" || true); do pids+=("$child"); done
+  fi
+  local pid total=0 fields
+  for pid in "${pids[@]}"; do
+    # Fields after the ")" of the command name: utime is the 12th, stime 13th, cutime 14th, cstime 15th.
+    fields=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+    total=$((total + $(awk '{ print $12 + $13 + $14 + $15 }' <<<"$fields")))
+  done
+  echo "$total"
+}
+CLK_TCK=$(getconf CLK_TCK)
 
 # throughput SYSTEM SIZE REP: 20 sessions; delivered msg/s = messages counted at the sink / (first send .. last arrival).
 throughput() {
@@ -316,6 +343,8 @@ throughput() {
     tracer=$!
     sleep 1
   fi
+  local cpu0 cpu1
+  cpu0=$(sut_cpu_ticks "$system" "$name")
   started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   t0=$(now)
   "$SMTP_SOURCE" -s "$SESSIONS" -l "$size" -m "$count" -f sender@bench.example -t rcpt@bench.example \
@@ -324,6 +353,7 @@ throughput() {
   ((src_rc == 0)) || log "smtp-source exited $src_rc: $(tail -c 300 "$WORK/$name.source.out")"
   local timeout=$((60 + count / 10)) complete=yes
   t2=$(wait_delivered "$((WARMUP + count))" "$timeout") || { complete=no; t2=$(now); INCOMPLETE=1; }
+  cpu1=$(sut_cpu_ticks "$system" "$name")
   if [[ -n $tracer ]]; then kill -INT "$tracer" 2>/dev/null || true; wait "$tracer" 2>/dev/null || true; fi
   local delivered
   delivered=$(($(sink_count) - WARMUP))
@@ -331,9 +361,10 @@ throughput() {
   stop_pid "$sink_pid"
   ((src_rc == 0)) || { complete=no; INCOMPLETE=1; }
   awk -v id="$RUN_ID" -v st="$started" -v mode=throughput -v sys="$system" -v size="$size" -v s="$SESSIONS" -v rep="$rep" \
-      -v sent="$count" -v del="$delivered" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v c="$complete" 'BEGIN {
-    sub_s = t1 - t0; del_s = t2 - t0
-    printf "%s,%s,%s,%s,%d,%d,%d,%d,%d,%.3f,%.3f,%.1f,%.1f,,,,%s\n", id, st, mode, sys, size, s, rep, sent, del, sub_s, del_s, sent / sub_s, del / del_s, c
+      -v sent="$count" -v del="$delivered" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v c="$complete" \
+      -v cpu="$(((cpu1 - cpu0)))" -v hz="$CLK_TCK" 'BEGIN {
+    sub_s = t1 - t0; del_s = t2 - t0; cpu_s = cpu / hz
+    printf "%s,%s,%s,%s,%d,%d,%d,%d,%d,%.3f,%.3f,%.1f,%.1f,,,,%s,%.2f,%.3f\n", id, st, mode, sys, size, s, rep, sent, del, sub_s, del_s, sent / sub_s, del / del_s, c, cpu_s, (del > 0 ? cpu_s * 1000 / del : 0)
   }' | tee -a "$CSV" >&2
 }
 
@@ -375,7 +406,7 @@ latency() {
     { v[NR] = $1 }
     END {
       p50 = NR ? v[int((NR - 1) * 0.50) + 1] : 0; p95 = NR ? v[int((NR - 1) * 0.95) + 1] : 0; mx = NR ? v[NR] : 0
-      printf "%s,%s,latency,%s,%d,1,%d,%d,%d,,,,,%.1f,%.1f,%.1f,%s\n", id, st, sys, size, rep, sent, del, p50, p95, mx, c
+      printf "%s,%s,latency,%s,%d,1,%d,%d,%d,,,,,%.1f,%.1f,%.1f,%s,,\n", id, st, sys, size, rep, sent, del, p50, p95, mx, c
     }' "$WORK/$name.ms" | tee -a "$CSV" >&2
 }
 
@@ -498,7 +529,10 @@ SUMMARY="$RESULTS/summary.csv"
 [[ $MODE == quick ]] && SUMMARY="$RESULTS/summary-quick.csv"
 awk -F, -v id="$RUN_ID" '$1 == id {
     key = $4 SUBSEP $5
-    if ($3 == "throughput") { tp[key] = tp[key] " " $13; sub_[key] = sub_[key] " " $12 }
+    if ($3 == "throughput") {
+      tp[key] = tp[key] " " $13; sub_[key] = sub_[key] " " $12; cpu[key] = cpu[key] " " $19
+      rate[$4 SUBSEP $5 SUBSEP $7] = $13
+    }
     else { p50[key] = p50[key] " " $14; p95[key] = p95[key] " " $15 }
     sizes[$5] = 1
   }
@@ -509,11 +543,20 @@ awk -F, -v id="$RUN_ID" '$1 == id {
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
   END {
-    print "size_bytes,gateway_delivered_msgs_per_s,postfix_delivered_msgs_per_s,ratio_gateway_postfix,gateway_submit_msgs_per_s,postfix_submit_msgs_per_s,gateway_lat_p50_ms,gateway_lat_p95_ms,postfix_lat_p50_ms,postfix_lat_p95_ms"
+    print "size_bytes,gateway_delivered_msgs_per_s,postfix_delivered_msgs_per_s,ratio_gateway_postfix,median_paired_ratio,gateway_submit_msgs_per_s,postfix_submit_msgs_per_s,gateway_cpu_ms_per_msg,postfix_cpu_ms_per_msg,gateway_lat_p50_ms,gateway_lat_p95_ms,postfix_lat_p50_ms,postfix_lat_p95_ms"
     for (s in sizes) {
       g = median(tp["gateway" SUBSEP s]); p = median(tp["postfix" SUBSEP s])
-      printf "%d,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", s, g, p, (p > 0 ? sprintf("%.2f", g / p) : ""),
+      # Each gateway run against the Postfix run right after it (same repetition): the pair saw the same load.
+      pairs = ""
+      for (k in rate) {
+        split(k, f, SUBSEP)
+        if (f[1] == "gateway" && f[2] == s && (("postfix" SUBSEP s SUBSEP f[3]) in rate) && rate["postfix" SUBSEP s SUBSEP f[3]] > 0)
+          pairs = pairs " " rate[k] / rate["postfix" SUBSEP s SUBSEP f[3]]
+      }
+      pr = median(pairs)
+      printf "%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", s, g, p, (p > 0 ? sprintf("%.2f", g / p) : ""), (pr == "" ? "" : sprintf("%.2f", pr)),
         median(sub_["gateway" SUBSEP s]), median(sub_["postfix" SUBSEP s]),
+        median(cpu["gateway" SUBSEP s]), median(cpu["postfix" SUBSEP s]),
         median(p50["gateway" SUBSEP s]), median(p95["gateway" SUBSEP s]), median(p50["postfix" SUBSEP s]), median(p95["postfix" SUBSEP s])
     }
   }' "$CSV" | (read -r h; echo "$h"; sort -t, -k1,1n) >"$SUMMARY"
