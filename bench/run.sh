@@ -27,8 +27,11 @@ ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 RESULTS="$BENCH_DIR/results"
 mkdir -p "$RESULTS"
 
+# Knobs for experiments (defaults are the reference run): BENCH_SIZES="1024 102400", BENCH_REPS=3,
+# BENCH_WARMUP=200, BENCH_LATENCY=1 (0 skips the latency runs), BENCH_GATEWAY_ENV="NAME=value ..." (extra
+# environment for the gateway only, e.g. DOTNET_TieredPGO=0), BENCH_TAG=name (writes relay-TAG-DATE.csv).
 SESSIONS=20
-SIZES=(1024 102400)
+read -r -a SIZES <<<"${BENCH_SIZES:-1024 102400}"
 if [[ $MODE == quick ]]; then
   REPS=1
   declare -A COUNT=([1024]=300 [102400]=100)
@@ -36,7 +39,7 @@ if [[ $MODE == quick ]]; then
   LAT_WARMUP=5
   WARMUP=40
 else
-  REPS=3
+  REPS=${BENCH_REPS:-3}
   declare -A COUNT=([1024]=6000 [102400]=3000)
   LAT_COUNT=100
   LAT_WARMUP=10
@@ -180,7 +183,7 @@ start_gateway() {
     Delivery__Mode=Smarthost Delivery__SmarthostHost=127.0.0.1 Delivery__SmarthostPort="$sinkport" \
     Delivery__Tls=None Queue__PollInterval=00:00:00.050 Logging__LogLevel__Default="${GATEWAY_LOG_LEVEL:-Warning}" DOTNET_PerfMapEnabled="${PERF_MAP:-0}" \
     DOTNET_EnableWriteXorExecute="$([[ -n ${PERF_MAP:-} ]] && echo 0 || echo 1)" \
-    "${prefix[@]}" dotnet "$GATEWAY_DLL" >"$WORK/$name.gateway.log" 2>&1 &
+    ${BENCH_GATEWAY_ENV:-} "${prefix[@]}" dotnet "$GATEWAY_DLL" >"$WORK/$name.gateway.log" 2>&1 &
   SUT_PID=$!
   PIDS+=("$SUT_PID")
   wait_port "$SUT_PORT" 90 || { tail -n 20 "$WORK/$name.gateway.log" >&2; die "gateway did not listen on $SUT_PORT"; }
@@ -279,7 +282,7 @@ stop_sut() { if [[ $1 == gateway ]]; then stop_gateway "$2"; else stop_postfix "
 # ---------------------------------------------------------------- measurements
 DATE=$(date -u +%Y%m%d)
 RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
-if [[ $MODE == quick ]]; then CSV="$RESULTS/relay-quick-$DATE.csv"; else CSV="$RESULTS/relay-$DATE.csv"; fi
+if [[ $MODE == quick ]]; then CSV="$RESULTS/relay-quick-$DATE.csv"; else CSV="$RESULTS/relay-${BENCH_TAG:+$BENCH_TAG-}$DATE.csv"; fi
 [[ $MODE == profile ]] && CSV="$WORK/profile.csv"
 HEADER="run_id,started_utc,mode,system,size_bytes,sessions,rep,sent,delivered,submit_s,deliver_s,submit_msgs_per_s,delivered_msgs_per_s,lat_p50_ms,lat_p95_ms,lat_max_ms,complete,sut_cpu_s,sut_cpu_ms_per_msg"
 if [[ -f $CSV && $(head -n 1 "$CSV") != "$HEADER" ]]; then
@@ -515,7 +518,7 @@ for size in "${SIZES[@]}"; do
     done
   done
 done
-for size in "${SIZES[@]}"; do
+((${BENCH_LATENCY:-1})) && for size in "${SIZES[@]}"; do
   for ((rep = 1; rep <= REPS; rep++)); do
     for system in gateway postfix; do
       log "latency $system size=$size rep=$rep ($LAT_COUNT sequential messages)"
@@ -525,7 +528,7 @@ for size in "${SIZES[@]}"; do
 done
 
 # ---------------------------------------------------------------- summary and plot
-SUMMARY="$RESULTS/summary.csv"
+SUMMARY="$RESULTS/summary${BENCH_TAG:+-$BENCH_TAG}.csv"
 [[ $MODE == quick ]] && SUMMARY="$RESULTS/summary-quick.csv"
 awk -F, -v id="$RUN_ID" '$1 == id {
     key = $4 SUBSEP $5
@@ -563,7 +566,7 @@ awk -F, -v id="$RUN_ID" '$1 == id {
 log "medians ($SUMMARY):"
 column -s, -t "$SUMMARY" >&2 2>/dev/null || cat "$SUMMARY" >&2
 
-PNG="$RESULTS/relay.png"
+PNG="$RESULTS/relay${BENCH_TAG:+-$BENCH_TAG}.png"
 [[ $MODE == quick ]] && PNG="$RESULTS/relay-quick.png"
 if have gnuplot; then
   awk -F, 'NR > 1 { printf "\"%s KiB\" %s %s %s\n", $1 / 1024, $2, $3, $4 }' "$SUMMARY" >"$WORK/plot.dat"
