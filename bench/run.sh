@@ -28,7 +28,7 @@ RESULTS="$BENCH_DIR/results"
 mkdir -p "$RESULTS"
 
 # Knobs for experiments (defaults are the reference run): BENCH_SIZES="1024 102400", BENCH_REPS=3,
-# BENCH_WARMUP=200, BENCH_LATENCY=1 (0 skips the latency runs), BENCH_GATEWAY_ENV="NAME=value ..." (extra
+# BENCH_WARMUP=1000, BENCH_LATENCY=1 (0 skips the latency runs), BENCH_GATEWAY_ENV="NAME=value ..." (extra
 # environment for the gateway only, e.g. DOTNET_TieredPGO=0), BENCH_TAG=name (writes relay-TAG-DATE.csv).
 SESSIONS=20
 read -r -a SIZES <<<"${BENCH_SIZES:-1024 102400}"
@@ -43,7 +43,7 @@ else
   declare -A COUNT=([1024]=6000 [102400]=3000)
   LAT_COUNT=100
   LAT_WARMUP=10
-  WARMUP=${BENCH_WARMUP:-200}
+  WARMUP=${BENCH_WARMUP:-1000}
 fi
 LAT_GAP=0.1   # seconds between the sequential latency probes
 # Both systems get the same unmeasured warm-up first (the gateway's JIT, Postfix's process pool), so the figures
@@ -119,7 +119,8 @@ forget_pid() { local p=$1 i; for i in "${!PIDS[@]}"; do [[ ${PIDS[$i]} == "$p" ]
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; forget_pid "$1"; }
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-NEXT_PORT=$((30000 + RANDOM % 20000))
+# Below Linux's ephemeral range (32768-60999): a port that an outgoing connection holds cannot be bound either.
+NEXT_PORT=$((20000 + RANDOM % 10000))
 free_port() {
   while port_busy "$NEXT_PORT"; do NEXT_PORT=$((NEXT_PORT + 1)); done
   echo "$NEXT_PORT"; NEXT_PORT=$((NEXT_PORT + 1))
@@ -149,16 +150,28 @@ start_sink() {
   local args=(-c -t 300)
   [[ -n $SINK_USER ]] && args+=(-u "$SINK_USER")
   [[ -n $dump ]] && args+=(-d "$dump/m.")
-  "$SMTP_SINK" "${args[@]}" "127.0.0.1:$SINK_PORT" 256 >"$SINK_OUT" 2>&1 &
-  SINK_PID=$!
-  PIDS+=("$SINK_PID")
-  wait_port "$SINK_PORT" 10 || die "smtp-sink did not listen on $SINK_PORT: $(cat "$SINK_OUT")"
+  local try
+  for try in 1 2 3; do
+    "$SMTP_SINK" "${args[@]}" "127.0.0.1:$SINK_PORT" 256 >"$SINK_OUT" 2>&1 &
+    SINK_PID=$!
+    PIDS+=("$SINK_PID")
+    wait_port "$SINK_PORT" 10 && break
+    grep -q 'already in use' "$SINK_OUT" && ((try < 3)) || die "smtp-sink did not listen on $SINK_PORT: $(cat "$SINK_OUT")"
+    stop_pid "$SINK_PID"
+    SINK_PORT=$(free_port)
+  done
   # The readiness probe is a session but no message; counters below only look at mesg=.
 }
 # Messages the sink has received so far (from its -c counters, separated by CR).
 sink_count() {
   local n
   n=$(tail -c 200 "$SINK_OUT" | tr '\r' '\n' | grep -o 'mesg=[0-9]*' | tail -n 1 | cut -d= -f2)
+  echo "${n:-0}"
+}
+# SMTP sessions the sink has seen so far (a client that reuses connections needs fewer than one per message).
+sink_sessions() {
+  local n
+  n=$(tail -c 200 "$SINK_OUT" | tr '\r' '\n' | grep -o 'sess=[0-9]*' | tail -n 1 | cut -d= -f2)
   echo "${n:-0}"
 }
 # wait_delivered COUNT TIMEOUT: polls the sink every 50 ms; prints the time the count was reached (or nothing).
@@ -284,7 +297,7 @@ DATE=$(date -u +%Y%m%d)
 RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 if [[ $MODE == quick ]]; then CSV="$RESULTS/relay-quick-$DATE.csv"; else CSV="$RESULTS/relay-${BENCH_TAG:+$BENCH_TAG-}$DATE.csv"; fi
 [[ $MODE == profile ]] && CSV="$WORK/profile.csv"
-HEADER="run_id,started_utc,mode,system,size_bytes,sessions,rep,sent,delivered,submit_s,deliver_s,submit_msgs_per_s,delivered_msgs_per_s,lat_p50_ms,lat_p95_ms,lat_max_ms,complete,sut_cpu_s,sut_cpu_ms_per_msg"
+HEADER="run_id,started_utc,mode,system,size_bytes,sessions,rep,sent,delivered,submit_s,deliver_s,submit_msgs_per_s,delivered_msgs_per_s,lat_p50_ms,lat_p95_ms,lat_max_ms,complete,sut_cpu_s,sut_cpu_ms_per_msg,sink_sessions"
 if [[ -f $CSV && $(head -n 1 "$CSV") != "$HEADER" ]]; then
   mv "$CSV" "${CSV%.csv}.old-format-$(date -u +%H%M%S).csv"   # written by an older version of this script
 fi
@@ -325,8 +338,8 @@ throughput() {
   # Unmeasured warm-up through the whole path; timing starts once the sink has all of it.
   "$SMTP_SOURCE" -s "$SESSIONS" -l "$size" -m "$WARMUP" -f sender@bench.example -t rcpt@bench.example \
     -M bench.localdomain "127.0.0.1:$SUT_PORT" >"$WORK/$name.warmup.out" 2>&1 || die "warm-up failed: $(tail -c 300 "$WORK/$name.warmup.out")"
-  wait_delivered "$WARMUP" 120 >/dev/null || die "warm-up: the sink got $(sink_count) of $WARMUP messages"
-  sleep 1
+  wait_delivered "$WARMUP" 300 >/dev/null || die "warm-up: the sink got $(sink_count) of $WARMUP messages"
+  sleep 3   # idle: lets the gateway's background tier-1 JIT catch up
   local tracer=""
   if [[ -n ${STRACE_OUT:-} ]]; then
     # Attach to the whole system under test after the warm-up: the gateway's threads, or Postfix's master
@@ -346,8 +359,9 @@ throughput() {
     tracer=$!
     sleep 1
   fi
-  local cpu0 cpu1
+  local cpu0 cpu1 sess0 sess1
   cpu0=$(sut_cpu_ticks "$system" "$name")
+  sess0=$(sink_sessions)
   started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   t0=$(now)
   "$SMTP_SOURCE" -s "$SESSIONS" -l "$size" -m "$count" -f sender@bench.example -t rcpt@bench.example \
@@ -357,6 +371,7 @@ throughput() {
   local timeout=$((60 + count / 10)) complete=yes
   t2=$(wait_delivered "$((WARMUP + count))" "$timeout") || { complete=no; t2=$(now); INCOMPLETE=1; }
   cpu1=$(sut_cpu_ticks "$system" "$name")
+  sess1=$(sink_sessions)
   if [[ -n $tracer ]]; then kill -INT "$tracer" 2>/dev/null || true; wait "$tracer" 2>/dev/null || true; fi
   local delivered
   delivered=$(($(sink_count) - WARMUP))
@@ -365,9 +380,9 @@ throughput() {
   ((src_rc == 0)) || { complete=no; INCOMPLETE=1; }
   awk -v id="$RUN_ID" -v st="$started" -v mode=throughput -v sys="$system" -v size="$size" -v s="$SESSIONS" -v rep="$rep" \
       -v sent="$count" -v del="$delivered" -v t0="$t0" -v t1="$t1" -v t2="$t2" -v c="$complete" \
-      -v cpu="$(((cpu1 - cpu0)))" -v hz="$CLK_TCK" 'BEGIN {
+      -v cpu="$(((cpu1 - cpu0)))" -v hz="$CLK_TCK" -v sess="$((sess1 - sess0))" 'BEGIN {
     sub_s = t1 - t0; del_s = t2 - t0; cpu_s = cpu / hz
-    printf "%s,%s,%s,%s,%d,%d,%d,%d,%d,%.3f,%.3f,%.1f,%.1f,,,,%s,%.2f,%.3f\n", id, st, mode, sys, size, s, rep, sent, del, sub_s, del_s, sent / sub_s, del / del_s, c, cpu_s, (del > 0 ? cpu_s * 1000 / del : 0)
+    printf "%s,%s,%s,%s,%d,%d,%d,%d,%d,%.3f,%.3f,%.1f,%.1f,,,,%s,%.2f,%.3f,%d\n", id, st, mode, sys, size, s, rep, sent, del, sub_s, del_s, sent / sub_s, del / del_s, c, cpu_s, (del > 0 ? cpu_s * 1000 / del : 0), sess
   }' | tee -a "$CSV" >&2
 }
 
@@ -386,11 +401,21 @@ latency() {
   wait_port "$sink_port" 10 || die "latency sink did not listen: $(cat "$WORK/$name.sink.out")"
   start_sut "$system" "$name" "$sink_port"
   sleep 1
-  local started src_rc=0 complete=yes total=$((LAT_WARMUP + LAT_COUNT))
-  started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-  python3 "$BENCH_DIR/latency.py" send "$SUT_PORT" "$total" "$size" "$LAT_GAP" "$WORK/$name.submits" \
-    >"$WORK/$name.source.out" 2>&1 || src_rc=$?
+  # Warm-up: a burst of WARMUP/2 plain messages (20 sessions, no timestamp: ignored below), then the
+  # LAT_WARMUP first timed messages are dropped too.
+  local burst=$((WARMUP / 2))
+  "$SMTP_SOURCE" -s "$SESSIONS" -l "$size" -m "$burst" -f sender@bench.example -t rcpt@bench.example \
+    -M bench.localdomain "127.0.0.1:$SUT_PORT" >"$WORK/$name.warmup.out" 2>&1 || die "warm-up failed: $(tail -c 300 "$WORK/$name.warmup.out")"
   local i
+  for ((i = 0; i < 1200; i++)); do
+    (($(wc -l <"$arrivals") >= burst)) && break
+    sleep 0.1
+  done
+  sleep 3
+  local started src_rc=0 complete=yes total=$((burst + LAT_WARMUP + LAT_COUNT))
+  started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  python3 "$BENCH_DIR/latency.py" send "$SUT_PORT" "$((LAT_WARMUP + LAT_COUNT))" "$size" "$LAT_GAP" "$WORK/$name.submits" \
+    >"$WORK/$name.source.out" 2>&1 || src_rc=$?
   for ((i = 0; i < 300; i++)); do
     (($(wc -l <"$arrivals") >= total)) && break
     sleep 0.1
@@ -409,7 +434,7 @@ latency() {
     { v[NR] = $1 }
     END {
       p50 = NR ? v[int((NR - 1) * 0.50) + 1] : 0; p95 = NR ? v[int((NR - 1) * 0.95) + 1] : 0; mx = NR ? v[NR] : 0
-      printf "%s,%s,latency,%s,%d,1,%d,%d,%d,,,,,%.1f,%.1f,%.1f,%s,,\n", id, st, sys, size, rep, sent, del, p50, p95, mx, c
+      printf "%s,%s,latency,%s,%d,1,%d,%d,%d,,,,,%.1f,%.1f,%.1f,%s,,,\n", id, st, sys, size, rep, sent, del, p50, p95, mx, c
     }' "$WORK/$name.ms" | tee -a "$CSV" >&2
 }
 
