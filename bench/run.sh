@@ -50,7 +50,7 @@ LAT_GAP=0.1   # seconds between the sequential latency probes
 # are steady state: WARMUP messages before each throughput run, LAT_WARMUP before each latency run.
 
 log() { printf '%s [bench] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+die() { log "ERROR: $*"; trap - ERR; exit 1; }
 
 # ---------------------------------------------------------------- tools
 need_install=()
@@ -94,6 +94,7 @@ PIDS=()
 POSTFIX_CONFS=()
 cleanup() {
   local rc=$?
+  trap - ERR
   set +e
   for conf in "${POSTFIX_CONFS[@]}"; do
     [[ -f $conf/main.cf ]] && "$POSTFIX" -c "$conf" status >/dev/null 2>&1 && "$POSTFIX" -c "$conf" stop >/dev/null 2>&1
@@ -446,7 +447,7 @@ latency() {
 #   3. `strace -f -c` of the gateway and of Postfix's master (following its children): syscalls per message;
 #   4. `perf record -g` of the gateway with DOTNET_PerfMapEnabled=1 (JIT'd frames named).
 if [[ $MODE == profile ]]; then
-  PROFILE_DIR="$RESULTS/profile-$DATE"
+  PROFILE_DIR="$RESULTS/profile-${BENCH_TAG:+$BENCH_TAG-}$DATE"
   mkdir -p "$PROFILE_DIR"
   PROFILE_COUNT=2000
   COUNT[1024]=$PROFILE_COUNT
@@ -520,10 +521,11 @@ PY
   if perf stat -e task-clock true >/dev/null 2>&1; then
     PERF_DATA="$WORK/perf.data" PERF_MAP=1
     throughput gateway 1024 3
-    perf report -i "$PERF_DATA" --stdio --no-children --sort comm,dso,sym --percent-limit 0.7 2>/dev/null \
-      | grep -v '^$' | head -n 400 >"$PROFILE_DIR/perf-gateway.txt" || true
-    perf report -i "$PERF_DATA" --stdio --no-children --sort dso --percent-limit 0.5 2>/dev/null \
-      | grep -v '^#' | grep -v '^$' | head -n 40 >"$PROFILE_DIR/perf-gateway-dso.txt" || true
+    # Flat profiles: by thread name and library (".NET Tiered Com" = the background JIT), then by symbol.
+    perf report -i "$PERF_DATA" --stdio --no-children -g none --sort comm,dso --percent-limit 0.5 2>/dev/null \
+      | grep -v '^$' | head -n 60 >"$PROFILE_DIR/perf-gateway-dso.txt" || true
+    perf report -i "$PERF_DATA" --stdio --no-children -g none --sort comm,dso,sym --percent-limit 0.3 2>/dev/null \
+      | grep -v '^$' | head -n 200 >"$PROFILE_DIR/perf-gateway.txt" || true
     unset PERF_DATA PERF_MAP
   else
     log "perf does not work here: skipped"
