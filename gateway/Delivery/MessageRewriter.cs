@@ -20,23 +20,43 @@ public static class MessageRewriter
         await input.CopyToAsync(output, 64 * 1024, cancellationToken);
     }
 
-    /// <summary>Reads up to and including the empty line that ends the header block (or all, if there is none).</summary>
+    /// <summary>
+    /// Reads up to and including the empty line that ends the header block (or all, if there is none), in chunks,
+    /// and leaves a seekable stream positioned just after it.
+    /// </summary>
     internal static async Task<byte[]> ReadHeaderBlockAsync(Stream input, CancellationToken cancellationToken)
     {
         using var header = new MemoryStream();
-        var buffer = new byte[1];
-        int last3 = 0; // last bytes seen, packed
-        while (await input.ReadAsync(buffer, cancellationToken) == 1)
+        var buffer = new byte[8 * 1024];
+        var start = input.Position;
+        while (true)
         {
-            header.WriteByte(buffer[0]);
-            last3 = (last3 << 8 | buffer[0]) & 0x00FFFFFF;
-            // "\n\r\n" at the end means an empty line; also accept a message that starts with CRLF (no headers).
-            if ((last3 == 0x0A0D0A) || (header.Length == 2 && last3 == 0x0D0A))
+            var read = await input.ReadAsync(buffer, cancellationToken);
+            if (read == 0)
             {
-                break;
+                return header.ToArray();
+            }
+            var searchFrom = (int)Math.Max(0, header.Length - 3);
+            header.Write(buffer, 0, read);
+            var bytes = header.GetBuffer().AsSpan(0, (int)header.Length);
+            var end = EndOfHeader(bytes, searchFrom);
+            if (end >= 0)
+            {
+                input.Seek(start + end, SeekOrigin.Begin);
+                return bytes[..end].ToArray();
             }
         }
-        return header.ToArray();
+    }
+
+    /// <summary>The length of the header block including its terminating empty line, or -1 if not yet seen.</summary>
+    private static int EndOfHeader(ReadOnlySpan<byte> bytes, int from)
+    {
+        if (bytes.Length >= 2 && bytes[0] == '\r' && bytes[1] == '\n')
+        {
+            return 2; // no header fields at all
+        }
+        var at = bytes[from..].IndexOf("\r\n\r\n"u8);
+        return at < 0 ? -1 : from + at + 4;
     }
 
     /// <summary>Removes X-SecureMailbox-* header fields (with their folded continuation lines) from a raw header block.</summary>
