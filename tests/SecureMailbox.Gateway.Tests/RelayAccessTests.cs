@@ -9,42 +9,21 @@ namespace SecureMailbox.Gateway.Tests;
 
 /// <summary>Never an open relay (SECURITY.md S4): a gateway that trusts only 10.0.0.0/8, reached from 127.0.0.1.</summary>
 [TestFixture]
-public sealed class RelayAccessTests
+public sealed class RelayAccessTests : GatewayFixture
 {
     private const string User = "relay-user";
     private const string Password = "correct horse battery staple";
 
-    private TempDirectory _data = null!;
-    private NextHopServer _nextHop = null!;
-    private TestGateway _gateway = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
+    protected override void Configure(Dictionary<string, string?> settings)
     {
-        _data = new TempDirectory();
-        _nextHop = new NextHopServer();
-        await _nextHop.StartAsync();
-        var settings = TestGateway.DefaultSettings(_data.Path, _nextHop.Port);
         settings["Smtp:AllowedNetworks:0"] = "10.0.0.0/8";
         settings["Smtp:Users:0:Name"] = User;
         settings["Smtp:Users:0:PasswordHash"] = PasswordHash.Create(Password);
-        _gateway = await TestGateway.StartAsync(_data.Path, settings);
     }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _nextHop.DisposeAsync();
-        _data.Dispose();
-    }
-
-    [SetUp]
-    public void ClearNextHop() => _nextHop.Messages.Clear();
 
     private async Task<RawSmtpClient> ConnectWithTlsAsync()
     {
-        var client = await RawSmtpClient.ConnectAsync(_gateway.Endpoint);
+        var client = await RawSmtpClient.ConnectAsync(Gateway.Endpoint);
         Assert.That(await client.CommandAsync("EHLO client.test"), Does.StartWith("250"));
         Assert.That(await client.CommandAsync("STARTTLS"), Does.StartWith("220"));
         var ssl = new SslStream(client.Stream, leaveInnerStreamOpen: false);
@@ -63,7 +42,7 @@ public sealed class RelayAccessTests
     [Test]
     public async Task Mail_ClientOutsideTheAllowedNetworks_IsRefusedWith554()
     {
-        using var client = await RawSmtpClient.ConnectAsync(_gateway.Endpoint);
+        using var client = await RawSmtpClient.ConnectAsync(Gateway.Endpoint);
         Assert.That(await client.CommandAsync("EHLO client.test"), Does.StartWith("250"));
 
         var mail = await client.CommandAsync("MAIL FROM:<sender@org.example>");
@@ -84,7 +63,7 @@ public sealed class RelayAccessTests
     [Test]
     public async Task Ehlo_BeforeStartTls_DoesNotOfferAuthButAfterItDoes()
     {
-        using var plain = await RawSmtpClient.ConnectAsync(_gateway.Endpoint);
+        using var plain = await RawSmtpClient.ConnectAsync(Gateway.Endpoint);
         var before = await plain.CommandAsync("EHLO client.test");
         Assert.That(before.Split('\n'), Has.None.Contains("AUTH"));
         var plainAuth = await plain.CommandAsync(AuthPlain(User, Password));
@@ -103,13 +82,13 @@ public sealed class RelayAccessTests
         using (var client = new SmtpClient())
         {
             client.ServerCertificateValidationCallback = (_, _, _, _) => true;
-            await client.ConnectAsync(_gateway.Endpoint.Address.ToString(), _gateway.Endpoint.Port, SecureSocketOptions.StartTls);
+            await client.ConnectAsync(Gateway.Endpoint.Address.ToString(), Gateway.Endpoint.Port, SecureSocketOptions.StartTls);
             await client.AuthenticateAsync(new SaslMechanismPlain(User, Password));
             await client.SendAsync(RawSmtpTransaction.Message("authenticated relay"));
             await client.DisconnectAsync(true);
         }
 
-        var messages = await _nextHop.WaitForAsync(1, TimeSpan.FromSeconds(20));
+        var messages = await NextHop.WaitForAsync(1, TimeSpan.FromSeconds(20));
         Assert.That(messages, Has.Count.EqualTo(1));
         var text = Encoding.ASCII.GetString(messages[0].Data);
         Assert.That(text, Does.Contain("Subject: authenticated relay"));
@@ -127,6 +106,6 @@ public sealed class RelayAccessTests
         Assert.That(auth, Does.StartWith("535"));
         Assert.That(await client.CommandAsync("MAIL FROM:<sender@org.example>"), Does.StartWith("554 5.7.1"));
         await Task.Delay(500);
-        Assert.That(_nextHop.Messages, Is.Empty);
+        Assert.That(NextHop.Messages, Is.Empty);
     }
 }

@@ -14,41 +14,13 @@ namespace SecureMailbox.Gateway.Tests;
 
 /// <summary>The gateway as a transparent relay: real SMTP in (MailKit), real SMTP out to a next hop on loopback.</summary>
 [TestFixture]
-public sealed class RelayTests
+public sealed class RelayTests : GatewayFixture
 {
-    private TempDirectory _data = null!;
-    private NextHopServer _nextHop = null!;
-    private TestGateway _gateway = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _data = new TempDirectory();
-        _nextHop = new NextHopServer();
-        await _nextHop.StartAsync();
-        _gateway = await TestGateway.StartAsync(_data.Path, TestGateway.DefaultSettings(_data.Path, _nextHop.Port));
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _nextHop.DisposeAsync();
-        _data.Dispose();
-    }
-
-    [SetUp]
-    public void ClearNextHop()
-    {
-        _nextHop.Messages.Clear();
-        _nextHop.Mode = NextHopMode.Accept;
-    }
-
     private async Task<string> SendAsync(MimeMessage message, string? sender = null, params string[] recipients)
     {
         using var client = new SmtpClient();
         client.ServerCertificateValidationCallback = (_, _, _, _) => true;
-        await client.ConnectAsync(_gateway.Endpoint.Address.ToString(), _gateway.Endpoint.Port, SecureSocketOptions.StartTls);
+        await client.ConnectAsync(Gateway.Endpoint.Address.ToString(), Gateway.Endpoint.Port, SecureSocketOptions.StartTls);
         var response = recipients.Length == 0
             ? await client.SendAsync(message)
             : await client.SendAsync(message, sender == "" ? new MailboxAddress("", "") : MailboxAddress.Parse(sender ?? "sender@org.example"), recipients.Select(MailboxAddress.Parse));
@@ -85,7 +57,7 @@ public sealed class RelayTests
         var reply = await SendAsync(message);
 
         Assert.That(reply, Does.Contain("queued as"));
-        var received = (await _nextHop.WaitForAsync(1, TimeSpan.FromSeconds(20))).Single();
+        var received = (await NextHop.WaitForAsync(1, TimeSpan.FromSeconds(20))).Single();
         var text = Encoding.UTF8.GetString(received.Data);
         Assert.That(text, Does.StartWith("Received: from "));
         Assert.That(text, Does.Not.Contain("X-SecureMailbox"));
@@ -106,7 +78,7 @@ public sealed class RelayTests
     {
         await SendAsync(PlainMessage(), "bounces@org.example", "a@one.example", "b@two.example", "c@one.example");
 
-        var received = (await _nextHop.WaitForAsync(1, TimeSpan.FromSeconds(20))).Single();
+        var received = (await NextHop.WaitForAsync(1, TimeSpan.FromSeconds(20))).Single();
         Assert.That(received.From, Is.EqualTo("bounces@org.example"));
         Assert.That(received.To, Is.EquivalentTo(new[] { "a@one.example", "b@two.example", "c@one.example" }));
     }
@@ -116,9 +88,9 @@ public sealed class RelayTests
     {
         await SendAsync(PlainMessage("Meeting notes"), "sender@org.example", "ok@elsewhere.example", "reject-me@elsewhere.example");
 
-        var messages = await _nextHop.WaitForAsync(2, TimeSpan.FromSeconds(30));
+        var messages = await NextHop.WaitForAsync(2, TimeSpan.FromSeconds(30));
         await Task.Delay(TimeSpan.FromSeconds(3)); // a second bounce would come within the retry delays
-        messages = _nextHop.Messages.ToList();
+        messages = NextHop.Messages.ToList();
         var delivered = messages.Where(m => m.From == "sender@org.example").ToList();
         var bounces = messages.Where(m => m.From.Length == 0).ToList();
         Assert.That(delivered, Has.Count.EqualTo(1));
@@ -146,29 +118,29 @@ public sealed class RelayTests
         await SendAsync(PlainMessage("Auto reply"), "", "reject-all@elsewhere.example");
 
         await Task.Delay(TimeSpan.FromSeconds(4));
-        Assert.That(_nextHop.Messages, Is.Empty);
-        Assert.That(await _gateway.Queue.ListAsync(CancellationToken.None), Is.Empty, "the failed message left the queue");
+        Assert.That(NextHop.Messages, Is.Empty);
+        Assert.That(await Gateway.Queue.ListAsync(CancellationToken.None), Is.Empty, "the failed message left the queue");
     }
 
     [Test]
     public async Task Relay_NextHopAnswers451_RetriesUntilItAccepts()
     {
-        _nextHop.Mode = NextHopMode.TemporaryFailure;
+        NextHop.Mode = NextHopMode.TemporaryFailure;
         await SendAsync(PlainMessage("Deferred"), "sender@org.example", "later@elsewhere.example");
 
         OutboundMessage? queued = null;
         for (var i = 0; i < 100 && (queued is null || queued.Attempts < 2); i++)
         {
             await Task.Delay(100);
-            queued = (await _gateway.Queue.ListAsync(CancellationToken.None)).SingleOrDefault();
+            queued = (await Gateway.Queue.ListAsync(CancellationToken.None)).SingleOrDefault();
         }
         Assert.That(queued, Is.Not.Null);
         Assert.That(queued!.Attempts, Is.GreaterThanOrEqualTo(2), "retried at least once");
         Assert.That(queued.Recipients.Single().LastResponse, Does.StartWith("451"));
-        Assert.That(_nextHop.Messages, Is.Empty);
+        Assert.That(NextHop.Messages, Is.Empty);
 
-        _nextHop.Mode = NextHopMode.Accept;
-        var received = await _nextHop.WaitForAsync(1, TimeSpan.FromSeconds(20));
+        NextHop.Mode = NextHopMode.Accept;
+        var received = await NextHop.WaitForAsync(1, TimeSpan.FromSeconds(20));
         Assert.That(received, Has.Count.EqualTo(1));
         Assert.That(received[0].To, Is.EqualTo(new[] { "later@elsewhere.example" }));
     }
@@ -176,23 +148,23 @@ public sealed class RelayTests
     [Test]
     public async Task Relay_NextHopDownForAWhile_DeliversAfterItReturns()
     {
-        await _nextHop.StopAsync();
+        await NextHop.StopAsync();
         try
         {
             await SendAsync(PlainMessage("While down"), "sender@org.example", "patient@elsewhere.example");
             await Task.Delay(TimeSpan.FromSeconds(3));
-            var queued = (await _gateway.Queue.ListAsync(CancellationToken.None)).Single();
+            var queued = (await Gateway.Queue.ListAsync(CancellationToken.None)).Single();
             Assert.That(queued.Attempts, Is.GreaterThanOrEqualTo(1));
             Assert.That(queued.LastError, Does.Contain("4.4.1"));
         }
         finally
         {
-            await _nextHop.StartAsync();
+            await NextHop.StartAsync();
         }
-        var received = await _nextHop.WaitForAsync(1, TimeSpan.FromSeconds(20));
+        var received = await NextHop.WaitForAsync(1, TimeSpan.FromSeconds(20));
         Assert.That(received, Has.Count.EqualTo(1));
         await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.That(_nextHop.Messages, Has.Count.EqualTo(1), "delivered once");
+        Assert.That(NextHop.Messages, Has.Count.EqualTo(1), "delivered once");
     }
 
     [Test]
@@ -204,7 +176,7 @@ public sealed class RelayTests
 
         await SendAsync(message);
 
-        var mail = await _nextHop.WaitForAsync(2, TimeSpan.FromSeconds(20));
+        var mail = await NextHop.WaitForAsync(2, TimeSpan.FromSeconds(20));
         Assert.That(mail, Has.Count.EqualTo(2), "a notification and the sender's receipt");
         Assert.That(mail.Select(m => Encoding.UTF8.GetString(m.Data)), Has.None.Contains("rapporten"), "the content never leaves in clear");
         Assert.That(mail.Select(m => Encoding.UTF8.GetString(m.Data)), Has.None.Contains("Journal"), "nor the subject");
@@ -218,11 +190,11 @@ public sealed class RelayTests
 
         await SendAsync(message);
 
-        var mail = await _nextHop.WaitForAsync(2, TimeSpan.FromSeconds(20));
+        var mail = await NextHop.WaitForAsync(2, TimeSpan.FromSeconds(20));
         Assert.That(mail, Has.Count.EqualTo(2));
         Assert.That(mail.Select(m => Encoding.UTF8.GetString(m.Data)), Has.None.Contains("rapporten"));
         Assert.That(mail.Select(m => Encoding.UTF8.GetString(m.Data)), Has.None.Contains("Provsvar"));
-        Assert.That(Directory.GetFiles(Path.Combine(_data.Path, "spool", "new")), Is.Empty);
+        Assert.That(Directory.GetFiles(Path.Combine(Data.Path, "spool", "new")), Is.Empty);
     }
 
     [Test]
@@ -239,7 +211,7 @@ public sealed class RelayTests
         Assert.That((int)exception!.StatusCode, Is.EqualTo(554));
         Assert.That(exception.Message, Does.Contain("loop"));
         await Task.Delay(500);
-        Assert.That(_nextHop.Messages, Is.Empty);
+        Assert.That(NextHop.Messages, Is.Empty);
     }
 
     private static int CountReceived(string text) =>

@@ -18,37 +18,13 @@ namespace SecureMailbox.Gateway.Tests;
 
 /// <summary>The secure path end to end: flagged mail through the real gateway into the vault, notifications out.</summary>
 [TestFixture]
-public sealed class SecureDeliveryTests
+public sealed class SecureDeliveryTests : GatewayFixture
 {
     private const string Subject = "Provsvar för Anna Andersson";
     private const string BodySentence = "Dina blodvärden ser bra ut och nästa kontroll är i mars.";
     private const string AttachmentName = "remiss-kardiologi.pdf";
     private const string AttachmentContent = "PDF-CONTENT-confidential-lab-values-4711";
     private const string RecipientName = "Anna Andersson";
-
-    private TempDirectory _data = null!;
-    private NextHopServer _nextHop = null!;
-    private TestGateway _gateway = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _data = new TempDirectory();
-        _nextHop = new NextHopServer();
-        await _nextHop.StartAsync();
-        _gateway = await TestGateway.StartAsync(_data.Path, TestGateway.DefaultSettings(_data.Path, _nextHop.Port));
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _nextHop.DisposeAsync();
-        _data.Dispose();
-    }
-
-    [SetUp]
-    public void ClearNextHop() => _nextHop.Messages.Clear();
 
     private static MimeMessage SecureMessage(string subject, params (string Name, string Address)[] to)
     {
@@ -70,7 +46,7 @@ public sealed class SecureDeliveryTests
     {
         using var client = new SmtpClient();
         client.ServerCertificateValidationCallback = (_, _, _, _) => true;
-        await client.ConnectAsync("127.0.0.1", _gateway.Endpoint.Port, SecureSocketOptions.StartTls);
+        await client.ConnectAsync("127.0.0.1", Gateway.Endpoint.Port, SecureSocketOptions.StartTls);
         await client.SendAsync(message);
         await client.DisconnectAsync(true);
     }
@@ -91,7 +67,7 @@ public sealed class SecureDeliveryTests
 
         await SendAsync(message);
 
-        var mail = await _nextHop.WaitForAsync(2, TimeSpan.FromSeconds(30));
+        var mail = await NextHop.WaitForAsync(2, TimeSpan.FromSeconds(30));
         var notification = mail.Single(m => m.To.SequenceEqual(["anna@patient.example"]));
         var receipt = mail.Single(m => m.To.SequenceEqual(["sven@org.example"]));
         var notificationText = Encoding.UTF8.GetString(notification.Data);
@@ -108,7 +84,7 @@ public sealed class SecureDeliveryTests
         // Nothing readable at rest: the database file and every vault file.
         await Task.Delay(500);
         var needles = new[] { "Provsvar", BodySentence, AttachmentName, AttachmentContent, RecipientName, token, "Dr Sven" };
-        var files = Directory.EnumerateFiles(_data.Path, "securemailbox.db*").Concat(Directory.EnumerateFiles(Path.Combine(_data.Path, "vault"), "*", SearchOption.AllDirectories)).ToList();
+        var files = Directory.EnumerateFiles(Data.Path, "securemailbox.db*").Concat(Directory.EnumerateFiles(Path.Combine(Data.Path, "vault"), "*", SearchOption.AllDirectories)).ToList();
         Assert.That(files.Count(f => f.Contains("vault", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(1));
         foreach (var file in files)
         {
@@ -121,7 +97,7 @@ public sealed class SecureDeliveryTests
         }
 
         // The link opens it: the stored message is the original, without the gateway's headers or the keyword.
-        var reader = _gateway.Services.GetRequiredService<VaultReader>();
+        var reader = Gateway.Services.GetRequiredService<VaultReader>();
         using var link = await reader.UnlockLinkAsync(token, CancellationToken.None);
         Assert.That(link, Is.Not.Null);
         Assert.That(link!.Link.Phone, Is.EqualTo("+46701234567"), "normalised to E.164");
@@ -144,13 +120,13 @@ public sealed class SecureDeliveryTests
         var message = SecureMessage("[secure] Export check", ("Bo", "bo@patient.example"));
         message.Headers.Add("X-SecureMailbox-Phone", "bo@patient.example=+46 70 765 43 21");
         await SendAsync(message);
-        var notification = (await _nextHop.WaitForAsync(2, TimeSpan.FromSeconds(30))).Single(m => m.To.SequenceEqual(["bo@patient.example"]));
-        var reader = _gateway.Services.GetRequiredService<VaultReader>();
+        var notification = (await NextHop.WaitForAsync(2, TimeSpan.FromSeconds(30))).Single(m => m.To.SequenceEqual(["bo@patient.example"]));
+        var reader = Gateway.Services.GetRequiredService<VaultReader>();
         using var link = (await reader.UnlockLinkAsync(LinkToken(notification), CancellationToken.None))!;
         var (stored, item) = await LoadAsync(link.Link);
 
-        var identityFile = Path.Combine(_data.Path, "identity.txt");
-        var ageFile = Path.Combine(_data.Path, "message.age");
+        var identityFile = Path.Combine(Data.Path, "identity.txt");
+        var ageFile = Path.Combine(Data.Path, "message.age");
         await File.WriteAllTextAsync(identityFile, link.Key!.ToString() + "\n");
         await using (var output = File.Create(ageFile))
         {
@@ -179,8 +155,8 @@ public sealed class SecureDeliveryTests
 
         await SendAsync(message);
 
-        var mail = await _nextHop.WaitForAsync(3, TimeSpan.FromSeconds(30));
-        var reader = _gateway.Services.GetRequiredService<VaultReader>();
+        var mail = await NextHop.WaitForAsync(3, TimeSpan.FromSeconds(30));
+        var reader = Gateway.Services.GetRequiredService<VaultReader>();
         foreach (var (address, phone) in new[] { ("cecilia@patient.example", "+46701230001"), ("dag@patient.example", "+358401234567") })
         {
             var notification = mail.Single(m => m.To.SequenceEqual([address]));
@@ -208,9 +184,9 @@ public sealed class SecureDeliveryTests
 
         await SendAsync(message);
 
-        await _nextHop.WaitForAsync(4, TimeSpan.FromSeconds(30));
+        await NextHop.WaitForAsync(4, TimeSpan.FromSeconds(30));
         await Task.Delay(TimeSpan.FromSeconds(2));
-        var mail = _nextHop.Messages.ToList();
+        var mail = NextHop.Messages.ToList();
         Assert.That(mail.Count(m => m.To.SequenceEqual(["known@partner.example"])), Is.EqualTo(1));
         Assert.That(mail.Count(m => m.To.SequenceEqual(["new@patient.example"])), Is.EqualTo(1));
         Assert.That(mail.Any(m => m.To.Contains("nophone@patient.example")), Is.False, "nothing, in clear or otherwise");
@@ -223,7 +199,7 @@ public sealed class SecureDeliveryTests
 
         // The known recipient's copy is wrapped to the account's own key, not to a link key.
         var notification = mail.Single(m => m.To.SequenceEqual(["known@partner.example"]));
-        var reader = _gateway.Services.GetRequiredService<VaultReader>();
+        var reader = Gateway.Services.GetRequiredService<VaultReader>();
         using var link = (await reader.UnlockLinkAsync(LinkToken(notification), CancellationToken.None))!;
         Assert.That(link.Link.Purpose, Is.EqualTo(LinkPurpose.SignIn));
         Assert.That(link.Key, Is.Null, "the link of an account holder unlocks nothing by itself");
@@ -238,13 +214,13 @@ public sealed class SecureDeliveryTests
     {
         await SendAsync(SecureMessage("[secure] Nobody reachable", ("X", "unreachable@patient.example")));
 
-        var mail = await _nextHop.WaitForAsync(1, TimeSpan.FromSeconds(30));
+        var mail = await NextHop.WaitForAsync(1, TimeSpan.FromSeconds(30));
         await Task.Delay(TimeSpan.FromSeconds(2));
-        mail = _nextHop.Messages.ToList();
+        mail = NextHop.Messages.ToList();
         Assert.That(mail, Has.Count.EqualTo(1));
         Assert.That(mail[0].From, Is.Empty);
         Assert.That(mail[0].To, Is.EqualTo(new[] { "sven@org.example" }));
-        await using var db = await _gateway.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>().CreateDbContextAsync();
+        await using var db = await Gateway.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>().CreateDbContextAsync();
         Assert.That(await db.Accounts.AnyAsync(a => a.Email == "unreachable@patient.example"), Is.False);
     }
 
@@ -257,9 +233,9 @@ public sealed class SecureDeliveryTests
 
         await SendAsync(message);
 
-        var mail = await _nextHop.WaitForAsync(1, TimeSpan.FromSeconds(30));
+        var mail = await NextHop.WaitForAsync(1, TimeSpan.FromSeconds(30));
         await Task.Delay(TimeSpan.FromSeconds(2));
-        mail = _nextHop.Messages.ToList();
+        mail = NextHop.Messages.ToList();
         var bounce = mail.Single();
         var text = Encoding.UTF8.GetString(bounce.Data);
         Assert.That(text, Does.Contain("letters@patient.example").And.Contain("usa@patient.example"));
@@ -291,9 +267,9 @@ public sealed class SecureDeliveryTests
             message.Headers.Add("X-SecureMailbox-Phone", "counted@patient.example=+46701234599");
             await SendAsync(message);
         }
-        await _nextHop.WaitForAsync(4, TimeSpan.FromSeconds(30));
+        await NextHop.WaitForAsync(4, TimeSpan.FromSeconds(30));
 
-        await using var db = await _gateway.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>().CreateDbContextAsync();
+        await using var db = await Gateway.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>().CreateDbContextAsync();
         var sender = await db.Accounts.SingleAsync(a => a.Email == "counter@org.example");
         var count = await db.SenderMonthlyCounts.SingleAsync(c => c.AccountId == sender.Id);
         Assert.That(count.Count, Is.EqualTo(2));
@@ -302,7 +278,7 @@ public sealed class SecureDeliveryTests
 
     private async Task<(VaultMessage Message, MailboxItem Item)> LoadAsync(NotificationLink link)
     {
-        await using var db = await _gateway.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>().CreateDbContextAsync();
+        await using var db = await Gateway.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>().CreateDbContextAsync();
         var message = await db.Messages.SingleAsync(m => m.Id == link.MessageId);
         var item = await db.MailboxItems.SingleAsync(i => i.MessageId == link.MessageId && i.AccountId == link.AccountId);
         return (message, item);
@@ -311,7 +287,7 @@ public sealed class SecureDeliveryTests
     private async Task<AgeIdentity> CreateActiveAccountAsync(string email)
     {
         var identity = AgeIdentity.Generate();
-        await using var db = await _gateway.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>().CreateDbContextAsync();
+        await using var db = await Gateway.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>().CreateDbContextAsync();
         var account = new Account { Email = email, State = AccountState.Active, PublicKey = identity.Recipient.ToString(), Phone = "+46709999999", CreatedAt = DateTime.UtcNow };
         db.Accounts.Add(account);
         db.AccountKeys.Add(new AccountKey

@@ -5,33 +5,12 @@ namespace SecureMailbox.Gateway.Tests;
 
 /// <summary>The size limit is enforced while DATA is read, not only from SIZE= (SECURITY.md S5).</summary>
 [TestFixture]
-public sealed class SizeLimitTests
+public sealed class SizeLimitTests : GatewayFixture
 {
-    private TempDirectory _data = null!;
-    private NextHopServer _nextHop = null!;
-    private TestGateway _gateway = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
+    protected override void Configure(Dictionary<string, string?> settings)
     {
-        _data = new TempDirectory();
-        _nextHop = new NextHopServer();
-        await _nextHop.StartAsync();
-        var settings = TestGateway.DefaultSettings(_data.Path, _nextHop.Port);
         settings["Smtp:MaxMessageSize"] = (1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        _gateway = await TestGateway.StartAsync(_data.Path, settings);
     }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _nextHop.DisposeAsync();
-        _data.Dispose();
-    }
-
-    [SetUp]
-    public void ClearNextHop() => _nextHop.Messages.Clear();
 
     [Test]
     public async Task Data_TwoMebibytesWithoutSizeParameter_Is552AndTheSessionStaysUsable()
@@ -42,25 +21,25 @@ public sealed class SizeLimitTests
             body.Append("This line is part of a message that is far too large for the limit.\r\n");
         }
         var data = Encoding.ASCII.GetBytes("From: <sender@org.example>\r\nSubject: too big\r\n\r\n" + body + ".\r\n");
-        using var client = await RawSmtpClient.ConnectAsync(_gateway.Endpoint);
+        using var client = await RawSmtpClient.ConnectAsync(Gateway.Endpoint);
         Assert.That(await client.CommandAsync("EHLO client.test"), Does.StartWith("250"));
 
         var reply = await client.SendDataAsync("sender@org.example", "rita@elsewhere.example", data);
 
         Assert.That(reply, Does.StartWith("552 5.3.4"));
-        Assert.That(RawSmtpTransaction.FilesIn(Path.Combine(_data.Path, "spool", "tmp")), Is.Empty, "nothing left in spool/tmp");
+        Assert.That(RawSmtpTransaction.FilesIn(Path.Combine(Data.Path, "spool", "tmp")), Is.Empty, "nothing left in spool/tmp");
         var small = await client.SendDataAsync("sender@org.example", "rita@elsewhere.example", RawSmtpTransaction.SimpleData("small after big"));
         Assert.That(small, Does.StartWith("250"));
-        await _nextHop.WaitForAsync(1, TimeSpan.FromSeconds(20));
+        await NextHop.WaitForAsync(1, TimeSpan.FromSeconds(20));
         await Task.Delay(TimeSpan.FromSeconds(1.5));
-        Assert.That(_nextHop.Messages, Has.Count.EqualTo(1));
-        Assert.That(Encoding.ASCII.GetString(_nextHop.Messages.Single().Data), Does.Contain("Subject: small after big"));
+        Assert.That(NextHop.Messages, Has.Count.EqualTo(1));
+        Assert.That(Encoding.ASCII.GetString(NextHop.Messages.Single().Data), Does.Contain("Subject: small after big"));
     }
 
     [Test]
     public async Task Mail_SizeParameterOverTheLimit_IsRefusedUpFront()
     {
-        using var client = await RawSmtpClient.ConnectAsync(_gateway.Endpoint);
+        using var client = await RawSmtpClient.ConnectAsync(Gateway.Endpoint);
         var ehlo = await client.CommandAsync("EHLO client.test");
         Assert.That(ehlo, Does.Contain("SIZE 1048576"));
 

@@ -11,41 +11,13 @@ namespace SecureMailbox.Gateway.Tests;
 
 /// <summary>The inbound SMTP conversation, byte by byte: smuggling, STARTTLS injection, TLS versions, reply codes, pipelining, MIME bombs.</summary>
 [TestFixture]
-public sealed partial class SmtpProtocolTests
+public sealed partial class SmtpProtocolTests : GatewayFixture
 {
-    private TempDirectory _data = null!;
-    private NextHopServer _nextHop = null!;
-    private TestGateway _gateway = null!;
-
-    private string TemporarySpool => Path.Combine(_data.Path, "spool", "tmp");
-
-    [OneTimeSetUp]
-    public async Task StartAsync()
-    {
-        _data = new TempDirectory();
-        _nextHop = new NextHopServer();
-        await _nextHop.StartAsync();
-        _gateway = await TestGateway.StartAsync(_data.Path, TestGateway.DefaultSettings(_data.Path, _nextHop.Port));
-    }
-
-    [OneTimeTearDown]
-    public async Task StopAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _nextHop.DisposeAsync();
-        _data.Dispose();
-    }
-
-    [SetUp]
-    public void ClearNextHop()
-    {
-        _nextHop.Messages.Clear();
-        _nextHop.Mode = NextHopMode.Accept;
-    }
+    private string TemporarySpool => Path.Combine(Data.Path, "spool", "tmp");
 
     private async Task<RawSmtpClient> ConnectAsync()
     {
-        var client = await RawSmtpClient.ConnectAsync(_gateway.Endpoint);
+        var client = await RawSmtpClient.ConnectAsync(Gateway.Endpoint);
         Assert.That(await client.CommandAsync("EHLO client.test"), Does.StartWith("250"));
         return client;
     }
@@ -53,9 +25,9 @@ public sealed partial class SmtpProtocolTests
     /// <summary>Waits a little past the delivery of what should arrive, so a late extra message would be seen.</summary>
     private async Task<List<ReceivedMessage>> SettledMessagesAsync(int expected)
     {
-        await _nextHop.WaitForAsync(expected, TimeSpan.FromSeconds(20));
+        await NextHop.WaitForAsync(expected, TimeSpan.FromSeconds(20));
         await Task.Delay(TimeSpan.FromSeconds(1.5));
-        return _nextHop.Messages.ToList();
+        return NextHop.Messages.ToList();
     }
 
     private static string Text(ReceivedMessage message) => Encoding.Latin1.GetString(message.Data);
@@ -189,7 +161,7 @@ public sealed partial class SmtpProtocolTests
             Assert.Ignore("openssl is not installed");
         }
         var start = new ProcessStartInfo("/usr/bin/openssl",
-            ["s_client", "-connect", $"127.0.0.1:{_gateway.Endpoint.Port}", "-starttls", "smtp", versionFlag, "-cipher", "DEFAULT@SECLEVEL=0"])
+            ["s_client", "-connect", $"127.0.0.1:{Gateway.Endpoint.Port}", "-starttls", "smtp", versionFlag, "-cipher", "DEFAULT@SECLEVEL=0"])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -209,7 +181,7 @@ public sealed partial class SmtpProtocolTests
     [Test]
     public async Task Ehlo_Reply_AdvertisesTheExtensionsAndCarriesNoEnhancedCodes()
     {
-        using var client = await RawSmtpClient.ConnectAsync(_gateway.Endpoint);
+        using var client = await RawSmtpClient.ConnectAsync(Gateway.Endpoint);
 
         var ehlo = await client.CommandAsync("EHLO client.test");
 
@@ -264,7 +236,7 @@ public sealed partial class SmtpProtocolTests
         using (var client = new SmtpClient())
         {
             client.ServerCertificateValidationCallback = (_, _, _, _) => true;
-            await client.ConnectAsync(_gateway.Endpoint.Address.ToString(), _gateway.Endpoint.Port, SecureSocketOptions.StartTls);
+            await client.ConnectAsync(Gateway.Endpoint.Address.ToString(), Gateway.Endpoint.Port, SecureSocketOptions.StartTls);
             Assert.That(client.Capabilities.HasFlag(SmtpCapabilities.Pipelining), Is.True);
             for (var i = 1; i <= 3; i++)
             {
@@ -345,8 +317,8 @@ public sealed partial class SmtpProtocolTests
         Assert.That(await RawSmtpTransaction.EventuallyAsync(() => RawSmtpTransaction.FilesIn(TemporarySpool).Length == 0, TimeSpan.FromSeconds(10)),
             Is.True, "the partial file is removed");
         await Task.Delay(TimeSpan.FromSeconds(1.5));
-        Assert.That(_nextHop.Messages, Is.Empty);
-        Assert.That(await _gateway.Queue.ListAsync(CancellationToken.None), Is.Empty);
+        Assert.That(NextHop.Messages, Is.Empty);
+        Assert.That(await Gateway.Queue.ListAsync(CancellationToken.None), Is.Empty);
     }
 
     private async Task AssertStillAcceptsAsync(RawSmtpClient client, string subject)
@@ -425,7 +397,7 @@ public sealed partial class SmtpProtocolTests
         var messages = await SettledMessagesAsync(1);
         Assert.That(messages, Has.Count.EqualTo(1));
         Assert.That(Text(messages[0]), Does.EndWith("Subject: long line\r\n\r\n" + line + "\r\n"), "the body is relayed byte for byte");
-        _nextHop.Messages.Clear();
+        NextHop.Messages.Clear();
         await AssertStillAcceptsAsync(client, "after the long line");
     }
 }
