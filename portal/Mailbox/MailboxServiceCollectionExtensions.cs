@@ -1,0 +1,13 @@
+namespace SecureMailbox.Portal.Mailbox;
+
+public static class MailboxServiceCollectionExtensions
+{
+    /// <summary>Listing, reading, replying, trash.</summary>
+    public static IServiceCollection AddMailbox(this IServiceCollection services)
+    {
+        services.AddSingleton<MailboxQueries>();
+        services.AddSingleton<TrashService>();
+        services.AddSingleton<ReplyService>();
+        return services;
+    }
+}
