@@ -35,7 +35,7 @@ public sealed class SessionStore(
     public async Task StartAsync(HttpContext context, Guid accountId, AgeIdentity key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        await EndAsync(context, cancellationToken);
+        await EndAsync(context, cancellationToken, deleteCookie: false);
         var secret = CookieSecret.New();
         var now = time.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -96,7 +96,7 @@ public sealed class SessionStore(
     }
 
     /// <summary>Ends this request's session (row and cookie).</summary>
-    public async Task EndAsync(HttpContext context, CancellationToken cancellationToken)
+    public async Task EndAsync(HttpContext context, CancellationToken cancellationToken, bool deleteCookie = true)
     {
         ArgumentNullException.ThrowIfNull(context);
         var secret = CookieSecret.Parse(context.Request.Cookies[cookies.SessionCookie]);
@@ -106,7 +106,10 @@ public sealed class SessionStore(
             await db.Sessions.Where(s => s.Id == secret.RowId).ExecuteDeleteAsync(cancellationToken);
         }
         context.Items.Remove(HttpContextItem);
-        context.Response.Cookies.Delete(cookies.SessionCookie, cookies.Options(context, sameSite: SameSiteMode.Lax));
+        if (deleteCookie)
+        {
+            context.Response.Cookies.Delete(cookies.SessionCookie, cookies.Options(context, sameSite: SameSiteMode.Lax));
+        }
     }
 
     /// <summary>Ends every session of the account.</summary>
