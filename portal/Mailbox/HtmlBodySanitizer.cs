@@ -13,7 +13,7 @@ public static class HtmlBodySanitizer
     private static readonly string[] DroppedTags =
     [
         "link", "meta", "base", "form", "input", "button", "select", "option", "optgroup", "textarea", "label", "fieldset", "legend",
-        "iframe", "frame", "frameset", "object", "embed", "applet", "audio", "video", "source", "track", "picture", "svg", "math", "style", "script", "noscript", "template", "a",
+        "iframe", "frame", "frameset", "object", "embed", "applet", "audio", "video", "source", "track", "picture", "svg", "math", "style", "script", "noscript", "template",
     ];
 
     public static string Sanitize(string html, bool allowImages)
@@ -23,8 +23,9 @@ public static class HtmlBodySanitizer
         {
             sanitizer.AllowedTags.Remove(tag);
         }
-        // <a> is kept as text (its href is a URL); the sanitizer keeps the content of a removed tag only when told to.
-        sanitizer.KeepChildNodes = true;
+        // <a> stays, without href (a URL attribute): its text is shown, nothing is linked. Removed tags go with their
+        // content (KeepChildNodes off), so a script's source never shows up as text.
+        sanitizer.KeepChildNodes = false;
         foreach (var attribute in sanitizer.UriAttributes.ToList())
         {
             if (attribute != "src")
