@@ -66,5 +66,5 @@ public static class HtmlBodySanitizer
     /// <summary>The frame's own document: a policy that allows nothing but inline styles (and images when asked).</summary>
     public static string FrameDocument(string sanitizedBody, bool allowImages) =>
         "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src "
-        + (allowImages ? "https: http: data:" : "data:") + "\"><meta name=\"referrer\" content=\"no-referrer\"></head><body>" + sanitizedBody + "</body></html>";
+        + (allowImages ? "https: http: data:" : "data:") + "\"><meta name=\"referrer\" content=\"no-referrer\"><style>body{font-family:system-ui,sans-serif;line-height:1.5;margin:.75rem;overflow-wrap:anywhere}img{max-width:100%;height:auto}</style></head><body>" + sanitizedBody + "</body></html>";
 }

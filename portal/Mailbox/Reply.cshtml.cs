@@ -7,11 +7,12 @@ using SecureMailbox.Vault.Messages;
 namespace SecureMailbox.Portal.Mailbox;
 
 /// <summary>
-/// Reply and reply-all with attachments (Basic may reply). Uploads are capped at 25 MB per reply here (Professional's
-/// 500 MB needs the streamed upload path that composing adds later).
+/// Reply and reply-all with attachments (Basic may reply). Uploads are capped at 25 MB per reply and held in memory
+/// while the reply is encrypted, so no plaintext upload is ever spooled to a temp file (Professional's 500 MB needs
+/// a streamed upload path, which composing adds later).
 /// </summary>
 [RequestSizeLimit(MaxBytes)]
-[RequestFormLimits(MultipartBodyLengthLimit = MaxBytes)]
+[RequestFormLimits(MultipartBodyLengthLimit = MaxBytes, MemoryBufferThreshold = MaxBytes)]
 public sealed class ReplyPage(SessionStore sessions, MailboxQueries queries, ReplyService replies, IStringLocalizer<SharedResource> texts)
     : SignedInPageModel(sessions)
 {

@@ -105,12 +105,19 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         return (reader.Token, result);
     }
 
-    /// <summary>The newest SMS in the dev outbox, and the 6-digit code in it.</summary>
+    private readonly HashSet<string> _seenSms = [];
+
+    /// <summary>
+    /// The code in the SMS that arrived in the dev outbox since the last call (file names order by the fake clock,
+    /// which tests do not always move, so "new since last time" is what identifies it).
+    /// </summary>
     public string LatestSmsCode()
     {
         var folder = Path.Combine(Data.Path, "sms-outbox");
-        var file = new DirectoryInfo(folder).GetFiles("*.txt").OrderBy(f => f.Name, StringComparer.Ordinal).Last();
-        var match = SixDigits().Match(File.ReadAllText(file.FullName));
+        var fresh = new DirectoryInfo(folder).GetFiles("*.txt").Where(f => !_seenSms.Contains(f.Name)).ToList();
+        Assert.That(fresh, Has.Count.EqualTo(1), "one new SMS since the last look");
+        _seenSms.Add(fresh[0].Name);
+        var match = SixDigits().Match(File.ReadAllText(fresh[0].FullName));
         Assert.That(match.Success, Is.True, "the SMS holds a 6-digit code");
         return match.Value;
     }
