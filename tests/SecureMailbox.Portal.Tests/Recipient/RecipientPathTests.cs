@@ -116,6 +116,57 @@ public sealed class RecipientPathTests
         _ = second;
     }
 
+    [Test]
+    public async Task PendingSender_ReplyNotificationLink_ProvesTheMailboxAndActivatesWithoutSms()
+    {
+        var (token, _) = await _portal.StoreMessageAsync("Remiss");
+        using var patient = _portal.Browser();
+        var messageUrl = await RecipientJourney.CreateAccountAsync(_portal, patient, token);
+        var replyPage = await patient.PageAsync(messageUrl + "/reply");
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(BrowserSteps.Csrf(replyPage.Html)), "__csrf" },
+            { new StringContent("false"), "all" },
+            { new StringContent("Tack för remissen."), "body" },
+        };
+        using var reply = await patient.PostAsync(new Uri(messageUrl + "/reply", UriKind.Relative), form);
+        Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        var smsBefore = _portal.SmsCount();
+
+        // The reply's notification to the (pending) sender carries a link; take its token from the queued mail.
+        var queue = _portal.Services.GetRequiredService<OutboundQueue>();
+        var queued = await VaultAsync(db => db.OutboundMessages.Where(m => m.Recipients.Any(r => r.Address == PortalFactory.SenderAddress)).SingleAsync());
+        var text = await File.ReadAllTextAsync(queue.ContentPathOf(queued.ContentPath));
+        var senderToken = System.Text.RegularExpressions.Regex.Match(text, @"https://portal\.test/l/([A-Za-z0-9_-]{43})").Groups[1].Value;
+        using var sender = _portal.Browser();
+        var verify = await RecipientJourney.OpenLinkAsync(sender, senderToken);
+        Assert.That(BrowserSteps.Text(verify), Does.Contain("bekräftar den"));
+        using var proceed = await sender.PostFormAsync("/verify?handler=Continue", verify);
+        Assert.That(proceed.Location(), Is.EqualTo("/welcome"));
+        var welcome = await sender.PageAsync("/welcome");
+        using var created = await sender.PostFormAsync("/welcome", welcome.Html, ("password", "läkarens egen långa fras"), ("confirm", "läkarens egen långa fras"));
+        var replyUrl = created.Location();
+
+        var read = await sender.PageAsync(replyUrl);
+        Assert.That(BrowserSteps.Text(read.Html), Does.Contain("Tack för remissen.").And.Contain("Re: Remiss"));
+        Assert.That(_portal.SmsCount(), Is.EqualTo(smsBefore), "no SMS for a sender");
+        var senderAccount = await VaultAsync(db => db.Accounts.SingleAsync(a => a.Email == PortalFactory.SenderAddress));
+        Assert.That(senderAccount.State, Is.EqualTo(AccountState.Active));
+    }
+
+    [Test]
+    public async Task ContinueWithoutSms_ForARecipientLink_IsRefused()
+    {
+        var (token, _) = await _portal.StoreMessageAsync("Ämne");
+        using var client = _portal.Browser();
+        var verify = await RecipientJourney.OpenLinkAsync(client, token);
+
+        using var proceed = await client.PostFormAsync("/verify?handler=Continue", verify);
+
+        Assert.That(proceed.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That((await client.PageAsync("/welcome")).Status, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
     /// <summary>Stores a message while the account is briefly pending again, so it gets a link key (what a message sent before activation has).</summary>
     private async Task<(string Token, Guid MessageId)> StorePendingForActiveAsync(Account account)
     {
