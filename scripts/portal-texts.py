@@ -66,6 +66,7 @@ TEXTS = {
     "PasswordMismatch": ("Lösenorden är inte lika.", "The passwords do not match."),
     "PasswordTooLong": ("Lösenordet får vara högst 256 tecken.", "The password may be at most 256 characters."),
     "PasswordTooShort": ("Lösenordet måste vara minst 8 tecken.", "The password must be at least 8 characters."),
+    "RecipientsNotReached": ("Svaret skickades, men {0} mottagare kunde inte nås säkert (inget konto och inget mobilnummer).", "The reply was sent, but {0} recipients could not be reached securely (no account and no mobile number)."),
     "Reply": ("Svara", "Reply"),
     "ReplyAll": ("Svara alla", "Reply all"),
     "ReplyInvalid": ("Skriv ett svar (bilagor högst 25 MB).", "Write a reply (attachments at most 25 MB)."),

@@ -11,8 +11,12 @@ public sealed class MailboxPage(SessionStore sessions, MailboxQueries queries, T
 
     public List<MailboxEntry> Entries { get; private set; } = [];
 
-    public async Task<IActionResult> OnGetAsync(string? folder)
+    /// <summary>After a reply: how many recipients could not be reached securely (no account and no number).</summary>
+    public int NotReached { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string? folder, [FromQuery] int notReached)
     {
+        NotReached = Math.Clamp(notReached, 0, 100);
         if (!TryFolder(folder, out var parsed))
         {
             return NotFound();

@@ -53,7 +53,7 @@ public sealed class ReplyPage(SessionStore sessions, MailboxQueries queries, Rep
             Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
             return Page();
         }
-        return Redirect("/mailbox/sent");
+        return Redirect(result.Refused.Count == 0 ? "/mailbox/sent" : $"/mailbox/sent?notReached={result.Refused.Count}");
     }
 
     private async Task<bool> LoadAsync(Guid id, bool all)

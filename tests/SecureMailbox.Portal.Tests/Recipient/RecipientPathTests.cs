@@ -155,6 +155,28 @@ public sealed class RecipientPathTests
     }
 
     [Test]
+    public async Task ReplyAll_ParticipantWithoutNumber_IsReportedAndTheSenderStillGetsIt()
+    {
+        var (token, _) = await _portal.StoreMessageAsync("Möte", cc: "Kalle Kollega <kalle@elsewhere.example>");
+        using var client = _portal.Browser();
+        var messageUrl = await RecipientJourney.CreateAccountAsync(_portal, client, token);
+        var replyPage = await client.PageAsync(messageUrl + "/reply?all=true");
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(BrowserSteps.Csrf(replyPage.Html)), "__csrf" },
+            { new StringContent("true"), "all" },
+            { new StringContent("Jag kommer."), "body" },
+        };
+
+        using var reply = await client.PostAsync(new Uri(messageUrl + "/reply", UriKind.Relative), form);
+
+        Assert.That(reply.Location(), Is.EqualTo("/mailbox/sent?notReached=1"));
+        Assert.That(BrowserSteps.Text((await client.PageAsync(reply.Location())).Html), Does.Contain("1 mottagare kunde inte nås"));
+        Assert.That(await VaultAsync(db => db.OutboundRecipients.CountAsync(r => r.Address == PortalFactory.SenderAddress)), Is.EqualTo(1));
+        Assert.That(await VaultAsync(db => db.OutboundRecipients.CountAsync(r => r.Address == "kalle@elsewhere.example")), Is.Zero, "never in clear");
+    }
+
+    [Test]
     public async Task ContinueWithoutSms_ForARecipientLink_IsRefused()
     {
         var (token, _) = await _portal.StoreMessageAsync("Ämne");

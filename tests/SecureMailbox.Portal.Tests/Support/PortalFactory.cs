@@ -77,7 +77,7 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
 
     /// <summary>Stores a secure message the way the gateway does and returns the recipient's link token.</summary>
     public async Task<(string Token, StoreResult Result)> StoreMessageAsync(
-        string subject, string? html = null, byte[]? attachment = null, string recipient = PatientAddress, string phone = PatientPhone)
+        string subject, string? html = null, byte[]? attachment = null, string recipient = PatientAddress, string phone = PatientPhone, string? cc = null)
     {
         var message = new MimeMessage();
         message.From.Add(new MailboxAddress("Dr Sven Läkare", SenderAddress));
@@ -96,6 +96,7 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
             FromAddress = SenderAddress,
             FromName = "Dr Sven Läkare",
             To = [$"Anna Andersson <{recipient}>"],
+            Cc = cc is null ? [] : [cc],
             Date = message.Date,
         };
         var writer = Services.GetRequiredService<VaultWriter>();
