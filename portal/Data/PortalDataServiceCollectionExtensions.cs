@@ -21,9 +21,29 @@ public static class PortalDataServiceCollectionExtensions
                 Pooling = true,
             }.ToString();
             builder.UseSqlite(connection);
+            builder.AddInterceptors(new PortalSqlitePragmas());
         });
         services.AddHostedService<PortalDatabaseCreator>();
         return services;
+    }
+}
+
+/// <summary>Per connection: deleted rows are overwritten (DESIGN.md property 7), writers wait for each other.</summary>
+internal sealed class PortalSqlitePragmas : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
+{
+    public override void ConnectionOpened(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData) => Apply(connection);
+
+    public override Task ConnectionOpenedAsync(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Apply(connection);
+        return Task.CompletedTask;
+    }
+
+    private static void Apply(System.Data.Common.DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA secure_delete=ON; PRAGMA journal_mode=WAL; PRAGMA busy_timeout=60000;";
+        command.ExecuteNonQuery();
     }
 }
 
@@ -37,7 +57,6 @@ internal sealed class PortalDatabaseCreator(IDbContextFactory<PortalDbContext> f
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await db.Database.EnsureCreatedAsync(cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON;", cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

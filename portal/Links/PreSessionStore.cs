@@ -27,7 +27,7 @@ public sealed class PreSessionStore(
         var now = time.GetUtcNow().UtcDateTime;
         var preSession = new PreSession
         {
-            Id = new Guid(secret.Id.AsSpan(0, 16)),
+            Id = RowId(secret),
             LinkId = link.Id,
             AccountId = link.AccountId,
             MessageId = link.MessageId,
@@ -54,7 +54,7 @@ public sealed class PreSessionStore(
         {
             return null;
         }
-        var id = new Guid(secret.Id.AsSpan(0, 16));
+        var id = RowId(secret);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var row = await db.PreSessions.AsNoTracking().SingleOrDefaultAsync(p => p.Id == id, cancellationToken);
         return row is null || row.ExpiresAt <= time.GetUtcNow().UtcDateTime ? null : row;
@@ -88,6 +88,9 @@ public sealed class PreSessionStore(
         await db.PreSessions.Where(p => p.Id == id).ExecuteDeleteAsync(cancellationToken);
         context.Response.Cookies.Delete(cookies.PreSessionCookie, cookies.Options(context));
     }
+
+    /// <summary>The row id: a hash of the cookie's id part, so the database alone cannot rebuild a cookie.</summary>
+    private static Guid RowId(CookieSecret secret) => new(System.Security.Cryptography.SHA256.HashData(secret.Id).AsSpan(0, 16));
 
     private CookieSecret? Secret(HttpContext context) => CookieSecret.Parse(context.Request.Cookies[cookies.PreSessionCookie]);
 }
