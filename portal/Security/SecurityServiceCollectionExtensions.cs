@@ -2,10 +2,12 @@ namespace SecureMailbox.Portal.Security;
 
 public static class SecurityServiceCollectionExtensions
 {
-    /// <summary>Cookie naming, anti-forgery (cookie and form field), HSTS.</summary>
+    /// <summary>Cookie naming, anti-forgery (cookie and form field), the server secret, rate limits.</summary>
     public static IServiceCollection AddPortalSecurity(this IServiceCollection services)
     {
         services.AddSingleton<CookiePolicy>();
+        services.AddSingleton<ServerSecret>();
+        services.AddSingleton<RateLimits>();
         services.AddAntiforgery();
         services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>()
             .Configure<CookiePolicy>((options, cookies) =>
