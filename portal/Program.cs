@@ -31,6 +31,7 @@ app.UseRequestLocalization();
 app.UsePortalStaticFiles();
 app.MapGet("/health", () => TypedResults.Ok("ok"));
 app.MapAddin();
+app.MapReplyUpload();
 app.MapRazorPages();
 app.Run();
 

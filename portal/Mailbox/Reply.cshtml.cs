@@ -1,23 +1,20 @@
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Localization;
-using SecureMailbox.Portal.Localization;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SecureMailbox.Vault.Data;
 using SecureMailbox.Portal.Sessions;
 using SecureMailbox.Vault.Messages;
 
 namespace SecureMailbox.Portal.Mailbox;
 
 /// <summary>
-/// Reply and reply-all with attachments (Basic may reply). Uploads are capped at 25 MB per reply and held in memory
-/// while the reply is encrypted, so no plaintext upload is ever spooled to a temp file (Professional's 500 MB needs
-/// a streamed upload path, which composing adds later).
+/// The reply form (reply and reply-all, with attachments; Basic may reply). The form posts to
+/// <see cref="ReplyUploadEndpoint"/>, which reads it as a stream; errors come back here as <c>?error=</c>.
 /// </summary>
-[RequestSizeLimit(MaxBytes)]
-[RequestFormLimits(MultipartBodyLengthLimit = MaxBytes, MemoryBufferThreshold = MaxBytes)]
-public sealed class ReplyPage(SessionStore sessions, MailboxQueries queries, ReplyService replies, IStringLocalizer<SharedResource> texts)
+public sealed class ReplyPage(SessionStore sessions, MailboxQueries queries, IAntiforgery antiforgery, IOptions<MailboxOptions> options, IDbContextFactory<VaultDbContext> vaultFactory)
     : SignedInPageModel(sessions)
 {
-    public const int MaxBytes = 26 * 1024 * 1024;
-
     public MailboxItem Item { get; private set; } = null!;
 
     public MessageMetadata Metadata { get; private set; } = new();
@@ -26,46 +23,35 @@ public sealed class ReplyPage(SessionStore sessions, MailboxQueries queries, Rep
 
     public string? Problem { get; private set; }
 
-    public int MaxMegabytes => 25;
+    public long MaxMegabytes { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(Guid id, [FromQuery] bool all) => await LoadAsync(id, all) ? Page() : NotFound();
+    public string FormToken { get; private set; } = "";
 
-    public async Task<IActionResult> OnPostAsync(Guid id, [FromForm] bool all, [FromForm] string? body, [FromForm] List<IFormFile>? files)
-    {
-        if (!await LoadAsync(id, all))
-        {
-            return NotFound();
-        }
-        files ??= [];
-        if (string.IsNullOrWhiteSpace(body) || body.Length > 200_000 || files.Count > 20 || files.Sum(f => f.Length) > MaxMegabytes * 1024L * 1024)
-        {
-            Problem = texts["ReplyInvalid"];
-            Response.StatusCode = StatusCodes.Status400BadRequest;
-            return Page();
-        }
-        var clean = new string(body.Where(c => c is '\n' or '\r' or '\t' || !char.IsControl(c)).ToArray());
-        var attachments = files.Where(f => f.Length > 0)
-            .Select(f => new ReplyAttachment(f.FileName, f.ContentType ?? "application/octet-stream", f.OpenReadStream)).ToList();
-        var result = await replies.ReplyAsync(Session, Item, Metadata, all, clean, attachments, HttpContext.RequestAborted);
-        if (!result.Stored)
-        {
-            Problem = texts["ReplyNobody"];
-            Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
-            return Page();
-        }
-        return Redirect(result.Refused.Count == 0 ? "/mailbox/sent" : $"/mailbox/sent?notReached={result.Refused.Count}");
-    }
-
-    private async Task<bool> LoadAsync(Guid id, bool all)
+    public async Task<IActionResult> OnGetAsync(Guid id, [FromQuery] bool all, [FromQuery] string? error)
     {
         var found = await queries.FindAsync(Session, id, HttpContext.RequestAborted);
         if (found is null || found.Value.Item.Folder == Folder.Trash)
         {
-            return false;
+            return NotFound();
         }
         Item = found.Value.Item;
         Metadata = await VaultReader.ReadMetadataAsync(Item.EncryptedMetadata, Session.Key, HttpContext.RequestAborted);
         All = all;
-        return true;
+        await using var db = await vaultFactory.CreateDbContextAsync(HttpContext.RequestAborted);
+        var plan = (await db.Accounts.FindAsync([Session.AccountId], HttpContext.RequestAborted))!.Plan;
+        MaxMegabytes = options.Value.MaxReplyBytes(plan) / (1024 * 1024);
+        Problem = error switch
+        {
+            "invalid" => "ReplyInvalid",
+            "toolarge" => "ReplyTooLarge",
+            "nobody" => "ReplyNobody",
+            _ => null,
+        };
+        if (Problem is not null)
+        {
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+        }
+        FormToken = antiforgery.GetAndStoreTokens(HttpContext).RequestToken!;
+        return Page();
     }
 }

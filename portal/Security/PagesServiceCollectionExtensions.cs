@@ -18,7 +18,7 @@ public static class PagesServiceCollectionExtensions
             options.ValueLengthLimit = 64 * 1024;
             options.ValueCountLimit = 64;
             options.KeyLengthLimit = 256;
-            options.MultipartBodyLengthLimit = 26 * 1024 * 1024;
+            options.MultipartBodyLengthLimit = 1024 * 1024;
         });
         return services;
     }

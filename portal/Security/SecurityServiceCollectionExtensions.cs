@@ -18,7 +18,8 @@ public static class SecurityServiceCollectionExtensions
                 options.Cookie.HttpOnly = true;
                 options.Cookie.Path = "/";
                 options.FormFieldName = "__csrf";
-                options.HeaderName = null;
+                // Only the streamed reply upload uses the header: it copies the form's first field there itself.
+                options.HeaderName = SecureMailbox.Portal.Mailbox.ReplyUploadEndpoint.TokenHeader;
             });
         return services;
     }

@@ -88,7 +88,7 @@ public sealed class RealProcessesTests
             { new StringContent("false"), "all" },
             { new StringContent("Tack, jag har läst remissen."), "body" },
         };
-        using var reply = await client.PostAsync(new Uri(messageUrl + "/reply", UriKind.Relative), form);
+        using var reply = await client.PostAsync(new Uri(messageUrl + "/reply/send", UriKind.Relative), form);
         Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await reply.Content.ReadAsStringAsync());
 
         MimeMessage? replyNotification = null;

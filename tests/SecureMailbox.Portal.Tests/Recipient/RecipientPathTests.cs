@@ -78,7 +78,7 @@ public sealed class RecipientPathTests
             { new StringContent("Tack, jag kommer i mars."), "body" },
             { new ByteArrayContent([1, 2, 3, 4]), "files", "svar.bin" },
         };
-        using var reply = await client.PostAsync(new Uri(messageUrl + "/reply", UriKind.Relative), form);
+        using var reply = await client.PostAsync(new Uri(messageUrl + "/reply/send", UriKind.Relative), form);
         Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await reply.Content.ReadAsStringAsync());
         var sent = await client.PageAsync("/mailbox/sent");
         Assert.That(BrowserSteps.Text(sent.Html), Does.Contain("Re: Provsvar mars"));
@@ -129,7 +129,7 @@ public sealed class RecipientPathTests
             { new StringContent("false"), "all" },
             { new StringContent("Tack för remissen."), "body" },
         };
-        using var reply = await patient.PostAsync(new Uri(messageUrl + "/reply", UriKind.Relative), form);
+        using var reply = await patient.PostAsync(new Uri(messageUrl + "/reply/send", UriKind.Relative), form);
         Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
         var smsBefore = _portal.SmsCount();
 
@@ -168,7 +168,7 @@ public sealed class RecipientPathTests
             { new StringContent("Jag kommer."), "body" },
         };
 
-        using var reply = await client.PostAsync(new Uri(messageUrl + "/reply", UriKind.Relative), form);
+        using var reply = await client.PostAsync(new Uri(messageUrl + "/reply/send", UriKind.Relative), form);
 
         Assert.That(reply.Location(), Is.EqualTo("/mailbox/sent?notReached=1"));
         Assert.That(BrowserSteps.Text((await client.PageAsync(reply.Location())).Html), Does.Contain("1 mottagare kunde inte nås"));
