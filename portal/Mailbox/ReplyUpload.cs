@@ -74,6 +74,20 @@ public static class ReplyUploadEndpoint
         {
             return Results.BadRequest();
         }
+        // Who and how much first (cookies only), before a byte of the body is read.
+        var session = await sessions.ResolveAsync(context, cancellationToken);
+        if (session is null)
+        {
+            return Results.Redirect("/signin");
+        }
+        await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
+        var plan = (await db.Accounts.FindAsync([session.AccountId], cancellationToken))!.Plan;
+        var max = options.Value.MaxReplyBytes(plan);
+        var bodyFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (bodyFeature is { IsReadOnly: false })
+        {
+            bodyFeature.MaxRequestBodySize = max + 1024 * 1024; // the files plus the form's other fields and boundaries
+        }
         var reader = new MultipartReader(boundary, context.Request.Body) { HeadersLengthLimit = 16 * 1024, HeadersCountLimit = 16 };
         var first = await reader.ReadNextSectionAsync(cancellationToken);
         var token = first is null ? null : await ReadFieldAsync(first, "__csrf", cancellationToken);
@@ -90,23 +104,10 @@ public static class ReplyUploadEndpoint
         {
             return Results.BadRequest();
         }
-        var session = await sessions.ResolveAsync(context, cancellationToken);
-        if (session is null)
-        {
-            return Results.Redirect("/signin");
-        }
         var found = await queries.FindAsync(session, id, cancellationToken);
         if (found is null || found.Value.Item.Folder == Folder.Trash)
         {
             return Results.NotFound();
-        }
-        await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
-        var plan = (await db.Accounts.FindAsync([session.AccountId], cancellationToken))!.Plan;
-        var max = options.Value.MaxReplyBytes(plan);
-        var bodyFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
-        if (bodyFeature is { IsReadOnly: false })
-        {
-            bodyFeature.MaxRequestBodySize = max + 1024 * 1024;
         }
 
         string? all = null;

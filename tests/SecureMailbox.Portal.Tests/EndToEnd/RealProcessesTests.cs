@@ -87,6 +87,8 @@ public sealed class RealProcessesTests
             { new StringContent(BrowserSteps.Csrf(replyPage.Html)), "__csrf" },
             { new StringContent("false"), "all" },
             { new StringContent("Tack, jag har läst remissen."), "body" },
+            // Over Kestrel's default 30 MB request limit: the endpoint raises it to the plan's cap before reading.
+            { new ByteArrayContent(RandomNumberGenerator.GetBytes(35 * 1024 * 1024)), "files", "underlag.bin" },
         };
         using var reply = await client.PostAsync(new Uri(messageUrl + "/reply/send", UriKind.Relative), form);
         Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await reply.Content.ReadAsStringAsync());

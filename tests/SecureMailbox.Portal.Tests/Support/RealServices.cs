@@ -61,6 +61,7 @@ public sealed partial class RealServices : IAsyncDisposable
             ["Organisations__0__Name"] = "Region Test",
             ["Organisations__0__Domains__0"] = "org.example",
             ["Portal__BaseUrl"] = services.BaseUrl,
+            ["Mailbox__MaxReplyBytesBasic"] = (40 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
         };
