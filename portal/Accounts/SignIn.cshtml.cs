@@ -31,7 +31,16 @@ public sealed class SignInPage(
 
     public bool Throttled { get; private set; }
 
-    public void OnGet(string? returnUrl) => ReturnUrl = LocalReturnUrl.Or(returnUrl, "/mailbox");
+    public async Task<IActionResult> OnGetAsync(string? returnUrl)
+    {
+        ReturnUrl = LocalReturnUrl.Or(returnUrl, "/mailbox");
+        // Already signed in (a link from a later notification): straight on, unless a link waits to be claimed.
+        if (ReturnUrl != "/claim" && await sessions.ResolveAsync(HttpContext, HttpContext.RequestAborted) is not null)
+        {
+            return Redirect(ReturnUrl);
+        }
+        return Page();
+    }
 
     public async Task<IActionResult> OnPostAsync([FromForm] string? email, [FromForm] string? password, [FromForm] string? returnUrl)
     {

@@ -49,6 +49,20 @@ public sealed class LinkExchange(
         return link.UsedAt is null ? LinkState.Pending : LinkState.Invalid;
     }
 
+    /// <summary>For a sign-in link: the reader's mailbox item of the message (where to go after signing in).</summary>
+    public async Task<Guid?> SignInTargetAsync(string? token, CancellationToken cancellationToken)
+    {
+        var hash = LinkTokens.Hash(token);
+        if (hash is null)
+        {
+            return null;
+        }
+        await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
+        var link = await db.Links.AsNoTracking().SingleOrDefaultAsync(l => l.TokenHash == hash && l.Purpose == LinkPurpose.SignIn, cancellationToken);
+        return link is null ? null : await db.MailboxItems.Where(i => i.AccountId == link.AccountId && i.MessageId == link.MessageId)
+            .Select(i => (Guid?)i.Id).FirstOrDefaultAsync(cancellationToken);
+    }
+
     /// <summary>Uses a pending link once: marks it used and starts a pre-session holding its key. Null when it cannot be used.</summary>
     public async Task<PreSession?> ExchangeAsync(HttpContext context, string? token, CancellationToken cancellationToken)
     {

@@ -20,7 +20,8 @@ public sealed class OpenLinkPage(LinkExchange links) : PageModel
                 Token = token!;
                 return Page();
             case LinkState.SignIn:
-                return Redirect("/signin?returnUrl=%2Fmailbox");
+                var item = await links.SignInTargetAsync(token, HttpContext.RequestAborted);
+                return Redirect("/signin?returnUrl=" + Uri.EscapeDataString(item is null ? "/mailbox" : $"/mailbox/m/{item}"));
             default:
                 return NotFound();
         }

@@ -177,6 +177,28 @@ public sealed class RecipientPathTests
     }
 
     [Test]
+    public async Task ActiveAccount_SignInLink_LeadsToTheMessage()
+    {
+        var (first, _) = await _portal.StoreMessageAsync("Första");
+        using var client = _portal.Browser();
+        await RecipientJourney.CreateAccountAsync(_portal, client, first);
+        var (second, result) = await _portal.StoreMessageAsync("Andra");
+        var itemId = await VaultAsync(db => db.MailboxItems.Where(i => i.MessageId == result.MessageId && i.Folder == Folder.Inbox).Select(i => i.Id).SingleAsync());
+
+        var (status, _, response) = await client.PageAsync("/l/" + second);
+        var signedIn = await client.PageAsync(response.Location());
+        using var stranger = _portal.Browser();
+        var (_, _, strangerResponse) = await stranger.PageAsync("/l/" + second);
+        var strangerPage = await stranger.PageAsync(strangerResponse.Location());
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(response.Location(), Is.EqualTo("/signin?returnUrl=" + Uri.EscapeDataString($"/mailbox/m/{itemId}")));
+        Assert.That(signedIn.Response.Location(), Is.EqualTo($"/mailbox/m/{itemId}"), "already signed in: straight to the message");
+        Assert.That(strangerPage.Status, Is.EqualTo(HttpStatusCode.OK), "someone else only gets the sign-in form");
+        Assert.That(BrowserSteps.Text(strangerPage.Html), Does.Not.Contain("Andra"));
+    }
+
+    [Test]
     public async Task ContinueWithoutSms_ForARecipientLink_IsRefused()
     {
         var (token, _) = await _portal.StoreMessageAsync("Ämne");
