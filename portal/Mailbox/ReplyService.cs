@@ -19,8 +19,7 @@ public sealed record ReplyResult(bool Stored, IReadOnlyList<string> Refused);
 public sealed class ReplyService(
     IDbContextFactory<VaultDbContext> vaultFactory,
     VaultWriter writer,
-    OutboundQueue queue,
-    NotificationComposer notifications,
+    NotificationStager notifications,
     TimeProvider time,
     ILogger<ReplyService> logger)
 {
@@ -151,19 +150,7 @@ public sealed class ReplyService(
         var index = 0;
         foreach (var reader in stored.Readers.Where(r => !r.IsSender))
         {
-            using var notification = notifications.Compose(NotificationKind.NewMessage, reader.Address, reader.Account.Language, sender.Email,
-                reader.Account.ShowSubjectInNotifications ? subject : null, reader.Token);
-            var id = $"{stored.MessageId:N}n{index++}";
-            var contentName = await queue.WriteContentAsync(id, (stream, ct) => notification.WriteToAsync(FormatOptions.Default, stream, ct), cancellationToken);
-            queue.Stage(db, new OutboundMessage
-            {
-                Id = id,
-                Kind = OutboundKind.Notification,
-                EnvelopeFrom = notification.From.Mailboxes.First().Address,
-                ContentPath = contentName,
-                ContentLength = new FileInfo(queue.ContentPathOf(contentName)).Length,
-                Recipients = [new OutboundRecipient { Address = reader.Address }],
-            });
+            await notifications.StageAsync(db, reader, NotificationKind.NewMessage, sender.Email, subject, $"{stored.MessageId:N}n{index++}", cancellationToken);
         }
     }
 }
