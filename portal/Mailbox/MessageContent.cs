@@ -35,11 +35,6 @@ public sealed class MessageContent : MimeReader
 
     public List<AttachmentPart> Attachments { get; } = [];
 
-    /// <summary>The top-level headers of the message.</summary>
-    public HeaderList TopHeaders { get; } = [];
-
-    public bool Streamed { get; private set; }
-
     /// <summary>Reads bodies and the attachment list.</summary>
     public static async Task<MessageContent> ReadAsync(Stream input, CancellationToken cancellationToken)
     {
@@ -79,23 +74,8 @@ public sealed class MessageContent : MimeReader
         return Task.CompletedTask;
     }
 
-    private bool _seenFirstPart;
-
-    private void FirstPart()
-    {
-        if (!_seenFirstPart)
-        {
-            _seenFirstPart = true;
-            foreach (var header in _headers)
-            {
-                TopHeaders.Add(header);
-            }
-        }
-    }
-
     protected override Task OnMessagePartBeginAsync(ContentType contentType, long beginOffset, int beginLineNumber, CancellationToken cancellationToken)
     {
-        FirstPart();
         if (_messageDepth == 0)
         {
             AddAttachment(contentType, "message.eml");
@@ -110,15 +90,8 @@ public sealed class MessageContent : MimeReader
         return Task.CompletedTask;
     }
 
-    protected override Task OnMultipartBeginAsync(ContentType contentType, long beginOffset, int beginLineNumber, CancellationToken cancellationToken)
-    {
-        FirstPart();
-        return Task.CompletedTask;
-    }
-
     protected override Task OnMimePartBeginAsync(ContentType contentType, long beginOffset, int beginLineNumber, CancellationToken cancellationToken)
     {
-        FirstPart();
         ArgumentNullException.ThrowIfNull(contentType);
         if (_messageDepth > 0)
         {
@@ -139,10 +112,6 @@ public sealed class MessageContent : MimeReader
         {
             var attachment = AddAttachment(contentType, fileName ?? "attachment");
             _current = new Part(encoding, null, attachment.Index == _streamIndex ? _output : null, contentType.Charset);
-            if (_current.Output is not null)
-            {
-                Streamed = true;
-            }
         }
         else
         {
