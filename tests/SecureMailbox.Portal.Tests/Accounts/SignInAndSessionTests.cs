@@ -213,6 +213,18 @@ public sealed class SignInAndSessionTests
     }
 
     [Test]
+    public async Task AddinPages_KeepTheirOwnPolicy_AndAreNotMailPages()
+    {
+        using var client = _portal.Browser();
+
+        var (status, _, response) = await client.PageAsync("/addin/taskpane.html");
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(string.Join(";", response.Headers.GetValues("Content-Security-Policy")), Does.Contain("https://appsforoffice.microsoft.com"));
+        Assert.That(response.Headers.GetValues("Referrer-Policy"), Is.EqualTo(new[] { "no-referrer" }));
+    }
+
+    [Test]
     public async Task Settings_English_ChangesTheTextsAndSubjectChoiceIsSaved()
     {
         var (token, _) = await _portal.StoreMessageAsync("Provsvar");
