@@ -12,6 +12,9 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next, IWebHostEnvi
     public Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        // The add-in's pages are framed by Outlook on the web and talk to Office dialogs: no frame or opener
+        // restrictions there (their own CSP comes from AddinEndpoints).
+        var isAddin = context.Request.Path.StartsWithSegments("/addin", StringComparison.OrdinalIgnoreCase);
         context.Response.OnStarting(() =>
         {
             var headers = context.Response.Headers;
@@ -21,8 +24,11 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next, IWebHostEnvi
             }
             headers.XContentTypeOptions = "nosniff";
             headers["Referrer-Policy"] = "no-referrer";
-            headers.XFrameOptions = "DENY";
-            headers["Cross-Origin-Opener-Policy"] = "same-origin";
+            if (!isAddin)
+            {
+                headers.XFrameOptions = "DENY";
+                headers["Cross-Origin-Opener-Policy"] = "same-origin";
+            }
             headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()";
             if (!headers.ContainsKey("Cache-Control"))
             {

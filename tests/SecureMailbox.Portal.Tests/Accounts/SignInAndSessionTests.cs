@@ -205,6 +205,7 @@ public sealed class SignInAndSessionTests
         Assert.That(response.Headers.GetValues("Referrer-Policy"), Is.EqualTo(new[] { "no-referrer" }));
         Assert.That(response.Headers.GetValues("X-Content-Type-Options"), Is.EqualTo(new[] { "nosniff" }));
         Assert.That(response.Headers.CacheControl?.NoStore, Is.True);
+        Assert.That(response.Headers.GetValues("X-Frame-Options"), Is.EqualTo(new[] { "DENY" }));
         Assert.That(response.Headers.Contains("Strict-Transport-Security"), Is.True);
         var antiforgery = response.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith("__Host-smbx-af=", StringComparison.Ordinal));
         Assert.That(antiforgery, Does.Contain("secure").IgnoreCase.And.Contain("httponly").IgnoreCase.And.Contain("samesite=strict").IgnoreCase);
@@ -220,7 +221,8 @@ public sealed class SignInAndSessionTests
         var (status, _, response) = await client.PageAsync("/addin/taskpane.html");
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(string.Join(";", response.Headers.GetValues("Content-Security-Policy")), Does.Contain("https://appsforoffice.microsoft.com"));
+        Assert.That(string.Join(";", response.Headers.GetValues("Content-Security-Policy")), Does.Contain("https://appsforoffice.microsoft.com").And.Not.Contain("frame-ancestors"));
+        Assert.That(response.Headers.Contains("X-Frame-Options"), Is.False, "Outlook on the web frames the task pane");
         Assert.That(response.Headers.GetValues("Referrer-Policy"), Is.EqualTo(new[] { "no-referrer" }));
     }
 
