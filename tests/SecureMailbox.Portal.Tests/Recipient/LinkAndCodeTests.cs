@@ -78,6 +78,35 @@ public sealed class LinkAndCodeTests
     }
 
     [Test]
+    public async Task OpenLink_PreSession_NeverStoresTheLinkKeyInClear()
+    {
+        var (token, _) = await _portal.StoreMessageAsync("Ämne");
+        var reader = _portal.Services.GetRequiredService<SecureMailbox.Vault.Messages.VaultReader>();
+        byte[] privateKey;
+        using (var unlocked = await reader.UnlockLinkAsync(token, CancellationToken.None))
+        {
+            privateKey = unlocked!.Key!.ExportPrivateKey();
+        }
+        using var client = _portal.Browser();
+        await RecipientJourney.OpenLinkAsync(client, token);
+
+        var portalFactory = _portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        await using (var db = await portalFactory.CreateDbContextAsync())
+        {
+            var preSession = await db.PreSessions.SingleAsync();
+            Assert.That(preSession.WrappedLinkKey, Is.Not.Null);
+            Assert.That(preSession.WrappedLinkKey!.AsSpan().IndexOf(privateKey), Is.EqualTo(-1));
+        }
+        foreach (var file in Directory.GetFiles(_portal.Data.Path, "portal.db*"))
+        {
+            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            var bytes = new byte[stream.Length];
+            await stream.ReadExactlyAsync(bytes);
+            Assert.That(bytes.AsSpan().IndexOf(privateKey), Is.EqualTo(-1), file);
+        }
+    }
+
+    [Test]
     public async Task Verify_WithoutPreSession_IsNotFound()
     {
         using var client = _portal.Browser();
