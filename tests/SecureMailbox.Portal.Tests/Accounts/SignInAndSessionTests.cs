@@ -127,6 +127,36 @@ public sealed class SignInAndSessionTests
     }
 
     [Test]
+    public async Task AccountKey_AfterSignUpAndSignIn_IsNowhereInClearOnDisk()
+    {
+        var (token, _) = await _portal.StoreMessageAsync("Provsvar");
+        byte[] privateKey;
+        using (var unlocked = await _portal.Services.GetRequiredService<SecureMailbox.Vault.Messages.VaultReader>().UnlockLinkAsync(token, CancellationToken.None))
+        {
+            privateKey = unlocked!.Key!.ExportPrivateKey(); // the link key becomes the account key
+        }
+        using (var client = _portal.Browser())
+        {
+            await RecipientJourney.CreateAccountAsync(_portal, client, token);
+        }
+        using (var desk = _portal.Browser())
+        {
+            using var _ = await RecipientJourney.SignInAsync(desk, PortalFactory.PatientAddress, RecipientJourney.Password);
+            await desk.PageAsync("/mailbox");
+        }
+
+        foreach (var file in Directory.GetFiles(_portal.Data.Path, "*.db*"))
+        {
+            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            var bytes = new byte[stream.Length];
+            await stream.ReadExactlyAsync(bytes);
+            Assert.That(bytes.AsSpan().IndexOf(privateKey), Is.EqualTo(-1), file);
+            Assert.That(System.Text.Encoding.ASCII.GetString(bytes), Does.Not.Contain("AGE-SECRET-KEY"), file);
+        }
+        Assert.That(_portal.Logs.Lines.Any(l => l.Contains("AGE-SECRET-KEY", StringComparison.Ordinal)), Is.False);
+    }
+
+    [Test]
     public async Task Session_IdleThirtyMinutes_Ends()
     {
         var (token, _) = await _portal.StoreMessageAsync("Provsvar");
