@@ -40,6 +40,10 @@ public sealed class PreSessionStore(
             preSession.WrappedLinkKey = PrivateKeyWrap.WrapWithSecret(linkKey, secret.Key, KeyWrapPurpose.SessionKey, "pre:" + preSession.Id.ToString("N"));
         }
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        // Expired pre-sessions (and their code requests) go as new ones start.
+        var expired = db.PreSessions.Where(p => p.ExpiresAt <= now).Select(p => p.Id);
+        await db.SmsCodeRequests.Where(r => expired.Contains(r.PreSessionId)).ExecuteDeleteAsync(cancellationToken);
+        await db.PreSessions.Where(p => p.ExpiresAt <= now).ExecuteDeleteAsync(cancellationToken);
         db.PreSessions.Add(preSession);
         await db.SaveChangesAsync(cancellationToken);
         context.Response.Cookies.Append(cookies.PreSessionCookie, secret.ToString(), cookies.Options(context));

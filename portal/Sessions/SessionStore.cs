@@ -39,6 +39,9 @@ public sealed class SessionStore(
         var secret = CookieSecret.New();
         var now = time.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        // Ended sessions go as new ones start (their blobs are useless without the cookies, but need not stay).
+        var idleSince = now - options.Value.IdleTimeout;
+        await db.Sessions.Where(s => s.AbsoluteExpiresAt <= now || s.LastSeenAt <= idleSince).ExecuteDeleteAsync(cancellationToken);
         db.Sessions.Add(new PortalSession
         {
             Id = secret.RowId,

@@ -107,6 +107,26 @@ public sealed class LinkAndCodeTests
     }
 
     [Test]
+    public async Task OpenLink_ExpiredPreSessions_AreRemovedWhenANewOneStarts()
+    {
+        var (first, _) = await _portal.StoreMessageAsync("Ett");
+        var (second, _) = await _portal.StoreMessageAsync("Två");
+        using var client = _portal.Browser();
+        var verify = await RecipientJourney.OpenLinkAsync(client, first);
+        await RecipientJourney.SendCodeAsync(client, verify);
+        _portal.Time.Advance(TimeSpan.FromMinutes(31));
+
+        Assert.That((await client.PageAsync("/verify")).Status, Is.EqualTo(HttpStatusCode.NotFound), "the pre-session has expired");
+        using var other = _portal.Browser();
+        await RecipientJourney.OpenLinkAsync(other, second);
+
+        var portalFactory = _portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        await using var db = await portalFactory.CreateDbContextAsync();
+        Assert.That(await db.PreSessions.CountAsync(), Is.EqualTo(1));
+        Assert.That(await db.SmsCodeRequests.CountAsync(), Is.Zero);
+    }
+
+    [Test]
     public async Task Verify_WithoutPreSession_IsNotFound()
     {
         using var client = _portal.Browser();
