@@ -35,6 +35,7 @@ public static class VaultServiceCollectionExtensions
         services.AddSingleton<VaultWriter>();
         services.AddSingleton<VaultReader>();
         services.AddSingleton<NotificationComposer>();
+        services.AddSingleton<NotificationStager>();
         return services;
     }
 }

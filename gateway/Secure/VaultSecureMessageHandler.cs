@@ -20,7 +20,7 @@ namespace SecureMailbox.Gateway.Secure;
 internal sealed class VaultSecureMessageHandler(
     VaultWriter writer,
     OutboundQueue queue,
-    NotificationComposer notifications,
+    NotificationStager notifications,
     BounceComposer bounces,
     IOptions<ClassificationOptions> classification,
     ILogger<VaultSecureMessageHandler> logger) : ISecureMessageHandler
@@ -105,19 +105,7 @@ internal sealed class VaultSecureMessageHandler(
             {
                 continue;
             }
-            using var notification = notifications.Compose(kind, reader.Address, reader.Account.Language, envelope.From,
-                reader.Account.ShowSubjectInNotifications ? metadata.Subject : null, reader.Token);
-            var id = $"{envelope.Id}n{index++}";
-            var contentName = await queue.WriteContentAsync(id, (stream, ct) => notification.WriteToAsync(FormatOptions.Default, stream, ct), cancellationToken);
-            queue.Stage(db, new OutboundMessage
-            {
-                Id = id,
-                Kind = OutboundKind.Notification,
-                EnvelopeFrom = notification.From.Mailboxes.First().Address,
-                ContentPath = contentName,
-                ContentLength = new FileInfo(queue.ContentPathOf(contentName)).Length,
-                Recipients = [new OutboundRecipient { Address = reader.Address }],
-            });
+            await notifications.StageAsync(db, reader, kind, envelope.From, metadata.Subject, $"{envelope.Id}n{index++}", cancellationToken);
         }
         if (stored.Refused.Count > 0)
         {

@@ -14,7 +14,13 @@ using SecureMailbox.Vault.Storage;
 namespace SecureMailbox.Vault.Messages;
 
 /// <summary>A recipient of a message being stored.</summary>
-public sealed record RecipientRequest(string Address, string? Phone);
+/// <param name="Address">The recipient's address.</param>
+/// <param name="Phone">The mobile number the sender gave, if any.</param>
+/// <param name="MailboxProvesIdentity">
+/// For an existing pending account without a number (an organisation sender a reply goes back to): the link alone,
+/// mailed to that address, proves control of the mailbox (DESIGN.md "Senders"), so no number is needed.
+/// </param>
+public sealed record RecipientRequest(string Address, string? Phone, bool MailboxProvesIdentity = false);
 
 /// <summary>What happened to one reader of a stored message.</summary>
 public sealed record StoredReader(string Address, Account Account, NotificationLink Link, string Token, bool IsSender);
@@ -81,6 +87,11 @@ public sealed class VaultWriter(
                 continue;
             }
             var phone = phones.Check(request.Phone ?? account?.Phone);
+            if (!phone.IsValid && request.MailboxProvesIdentity && account is not null && request.Phone is null && account.Phone is null)
+            {
+                readers.Add(PendingReader(address, account, LinkPurpose.PendingSender, null, messageId, now, isSender: false));
+                continue;
+            }
             if (!phone.IsValid)
             {
                 refused.Add(new RefusedRecipient(address, request.Phone is null && account?.Phone is null ? "no mobile number was given" : $"the mobile number is not usable: {phone.Problem}"));

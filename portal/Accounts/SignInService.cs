@@ -1,0 +1,105 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SecureMailbox.Portal.Security;
+using SecureMailbox.Vault.Accounts;
+using SecureMailbox.Vault.Crypto;
+using SecureMailbox.Vault.Crypto.KeyWrapping;
+using SecureMailbox.Vault.Data;
+using SecureMailbox.Vault.Messages;
+
+namespace SecureMailbox.Portal.Accounts;
+
+public enum SignInOutcome
+{
+    Success,
+    Failed,
+    Throttled,
+
+    /// <summary>Password right, a second factor is due (the TOTP issue plugs in here).</summary>
+    SecondFactorRequired,
+}
+
+public sealed record SignInResult(SignInOutcome Outcome, Account? Account, AgeIdentity? Key);
+
+/// <summary>Configuration section <c>SignIn</c> (SECURITY.md A4).</summary>
+public sealed class SignInOptions
+{
+    public const string Section = "SignIn";
+
+    [System.ComponentModel.DataAnnotations.Range(1, 100)]
+    public int MaxFailuresPerAccountPerHour { get; set; } = 20;
+
+    [System.ComponentModel.DataAnnotations.Range(1, 10000)]
+    public int MaxFailuresPerIpPerHour { get; set; } = 50;
+}
+
+/// <summary>
+/// E-mail + password. Unknown addresses, pending accounts and wrong passwords get the same answer after the same
+/// work (one Argon2id unwrap, against a dummy key when there is no account: SECURITY.md A12).
+/// </summary>
+public sealed class SignInService(
+    IDbContextFactory<VaultDbContext> vaultFactory,
+    RateLimits limits,
+    IOptions<SignInOptions> options,
+    ILogger<SignInService> logger)
+{
+    private static readonly Lazy<byte[]> DummyWrappedKey = new(() =>
+    {
+        using var dummy = AgeIdentity.Generate();
+        return PrivateKeyWrap.WrapWithPassword(dummy, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)), KeyWrapPurpose.Password, "dummy");
+    });
+
+    public async Task<SignInResult> SignInAsync(string? email, string? password, string clientIp, CancellationToken cancellationToken)
+    {
+        var address = VaultWriter.Normalise(email ?? "");
+        if (address.Length > 320 || address.Any(char.IsControl))
+        {
+            address = "";
+        }
+        var accountKey = "signin-account:" + address;
+        var ipKey = "signin-ip:" + clientIp;
+        if (await limits.CountAsync(ipKey, TimeSpan.FromHours(1), cancellationToken) >= options.Value.MaxFailuresPerIpPerHour
+            || await limits.CountAsync(accountKey, TimeSpan.FromHours(1), cancellationToken) >= options.Value.MaxFailuresPerAccountPerHour)
+        {
+            logger.LogWarning("Sign-in throttled for {Ip}", clientIp);
+            return new SignInResult(SignInOutcome.Throttled, null, null);
+        }
+        await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
+        var account = address.Length == 0 ? null : await db.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.Email == address && a.State == AccountState.Active, cancellationToken);
+        var wrapped = account is null ? null : await db.AccountKeys.AsNoTracking()
+            .Where(k => k.AccountId == account.Id && k.Kind == AccountKeyKind.Password).Select(k => k.WrappedKey).FirstOrDefaultAsync(cancellationToken);
+        var usable = !string.IsNullOrEmpty(password) && password.Length <= PasswordPolicy.MaximumLength;
+        try
+        {
+            var key = PrivateKeyWrap.UnwrapIdentityWithPassword(wrapped ?? DummyWrappedKey.Value, usable ? password! : "-", KeyWrapPurpose.Password,
+                account is null ? "dummy" : AccountKeys.PasswordKeyId(account.Id));
+            if (account is null || wrapped is null || !usable)
+            {
+                key.Dispose();
+            }
+            else
+            {
+                // Second factor: when the account has TOTP enabled, return SecondFactorRequired here and keep the
+                // key only in the next step's protected state (a later issue).
+                await limits.ClearAsync(accountKey, cancellationToken);
+                return new SignInResult(SignInOutcome.Success, account, key);
+            }
+        }
+        catch (KeyUnwrapException)
+        {
+        }
+        await limits.AddAsync(cancellationToken, accountKey, ipKey);
+        logger.LogInformation("Failed sign-in from {Ip}", clientIp);
+        return new SignInResult(SignInOutcome.Failed, null, null);
+    }
+
+    /// <summary>Re-checks the password of a signed-in account (export, sensitive settings).</summary>
+    public async Task<bool> VerifyPasswordAsync(Guid accountId, string? password, string clientIp, CancellationToken cancellationToken)
+    {
+        await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
+        var email = await db.Accounts.Where(a => a.Id == accountId).Select(a => a.Email).SingleAsync(cancellationToken);
+        var result = await SignInAsync(email, password, clientIp, cancellationToken);
+        result.Key?.Dispose();
+        return result.Outcome == SignInOutcome.Success;
+    }
+}

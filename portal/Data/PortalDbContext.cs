@@ -1,0 +1,131 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace SecureMailbox.Portal.Data;
+
+/// <summary>
+/// The portal's own short-lived state (pre-sessions, SMS code requests, sessions, rate-limit events), in its own
+/// SQLite file next to the vault database. Nothing here opens mail: every key is wrapped under a secret that lives
+/// only in a cookie (DESIGN.md property 6).
+/// </summary>
+public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) : DbContext(options)
+{
+    public DbSet<PreSession> PreSessions => Set<PreSession>();
+
+    public DbSet<SmsCodeRequest> SmsCodeRequests => Set<SmsCodeRequest>();
+
+    public DbSet<PortalSession> Sessions => Set<PortalSession>();
+
+    public DbSet<RateEvent> RateEvents => Set<RateEvent>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
+        modelBuilder.Entity<PreSession>(e =>
+        {
+            e.HasKey(p => p.Id);
+            e.Property(p => p.Phone).HasMaxLength(20);
+        });
+        modelBuilder.Entity<SmsCodeRequest>(e =>
+        {
+            e.HasKey(r => r.Id);
+            e.HasIndex(r => r.PreSessionId);
+        });
+        modelBuilder.Entity<PortalSession>(e =>
+        {
+            e.HasKey(s => s.Id);
+            e.Property(s => s.Id).HasMaxLength(64);
+            e.HasIndex(s => s.AccountId);
+        });
+        modelBuilder.Entity<RateEvent>(e =>
+        {
+            e.HasKey(r => r.Id);
+            e.Property(r => r.Key).HasMaxLength(128);
+            e.HasIndex(r => new { r.Key, r.At });
+        });
+    }
+}
+
+/// <summary>
+/// What a used notification link turned into: the link, and (for pending readers) the link key wrapped under a
+/// random key that exists only in the pre-session cookie.
+/// </summary>
+public sealed class PreSession
+{
+    public Guid Id { get; set; } = Guid.NewGuid();
+
+    public Guid LinkId { get; set; }
+
+    public Guid AccountId { get; set; }
+
+    public Guid MessageId { get; set; }
+
+    /// <summary>The number the sender gave (E.164); null for a pending sender, whose link proves the mailbox.</summary>
+    public string? Phone { get; set; }
+
+    /// <summary>The link key, wrapped under the cookie's key (<c>KeyWrapPurpose.SessionKey</c>).</summary>
+    public byte[]? WrappedLinkKey { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime ExpiresAt { get; set; }
+
+    /// <summary>When the SMS code (or, for senders, the link alone) proved the person.</summary>
+    public DateTime? VerifiedAt { get; set; }
+
+    /// <summary>Whether "notify the sender" was used (once per pre-session).</summary>
+    public bool SenderNotified { get; set; }
+}
+
+/// <summary>One "send code" request: a hashed 6-digit code, its sends and checks (SECURITY.md A9, P3).</summary>
+public sealed class SmsCodeRequest
+{
+    public Guid Id { get; set; } = Guid.NewGuid();
+
+    public Guid PreSessionId { get; set; }
+
+    public Guid LinkId { get; set; }
+
+    /// <summary>HMAC-SHA256(server key, request id ‖ code).</summary>
+    public required byte[] CodeHash { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime ExpiresAt { get; set; }
+
+    public DateTime LastSentAt { get; set; }
+
+    public int Sends { get; set; }
+
+    public int Checks { get; set; }
+
+    public DateTime? UsedAt { get; set; }
+}
+
+/// <summary>
+/// A signed-in session. The id is the SHA-256 of the cookie's session id; the account key is wrapped under a second
+/// random key that lives only in the cookie, so this row alone opens nothing.
+/// </summary>
+public sealed class PortalSession
+{
+    public required string Id { get; set; }
+
+    public Guid AccountId { get; set; }
+
+    public required byte[] WrappedKey { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime LastSeenAt { get; set; }
+
+    public DateTime AbsoluteExpiresAt { get; set; }
+}
+
+/// <summary>One counted event (an SMS sent, a failed sign-in) under a key such as <c>sms-phone:+4670…</c>.</summary>
+public sealed class RateEvent
+{
+    public long Id { get; set; }
+
+    public required string Key { get; set; }
+
+    public DateTime At { get; set; }
+}

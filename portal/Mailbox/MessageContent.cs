@@ -1,0 +1,231 @@
+using System.Text;
+using MimeKit;
+using MimeKit.IO.Filters;
+
+namespace SecureMailbox.Portal.Mailbox;
+
+/// <summary>An attachment as the reader found it.</summary>
+public sealed record AttachmentPart(int Index, string FileName, string ContentType, long EncodedSize);
+
+/// <summary>
+/// Reads a decrypted MIME message as a stream with MimeKit's <see cref="MimeReader"/>: text bodies are collected
+/// (capped), attachments are listed, and, when asked, one attachment's decoded content is copied to an output as it
+/// is read. Nothing holds a whole attachment in memory; the age stream authenticates every chunk it hands over.
+/// Each part is handled separately (SECURITY.md E2: no concatenation of parts).
+/// </summary>
+public sealed class MessageContent : MimeReader
+{
+    private const int TextCap = 2 * 1024 * 1024;
+    private readonly List<Header> _headers = [];
+    private readonly int? _streamIndex;
+    private readonly Stream? _output;
+    private int _messageDepth;
+    private Part? _current;
+
+    private MessageContent(Stream input, int? streamIndex, Stream? output)
+        : base(input, MimeFormat.Default)
+    {
+        _streamIndex = streamIndex;
+        _output = output;
+    }
+
+    public string? PlainText { get; private set; }
+
+    public string? Html { get; private set; }
+
+    public List<AttachmentPart> Attachments { get; } = [];
+
+    /// <summary>Reads bodies and the attachment list.</summary>
+    public static async Task<MessageContent> ReadAsync(Stream input, CancellationToken cancellationToken)
+    {
+        var reader = new MessageContent(input, null, null);
+        await reader.ReadMessageAsync(cancellationToken);
+        return reader;
+    }
+
+    /// <summary>Copies attachment <paramref name="index"/>'s decoded content to <paramref name="output"/>.</summary>
+    public static async Task<MessageContent> StreamAttachmentAsync(Stream input, int index, Stream output, CancellationToken cancellationToken)
+    {
+        var reader = new MessageContent(input, index, output);
+        await reader.ReadMessageAsync(cancellationToken);
+        return reader;
+    }
+
+    /// <summary>Lists attachments only (used before streaming one, for its name and type).</summary>
+    public static async Task<AttachmentPart?> FindAttachmentAsync(Stream input, int index, CancellationToken cancellationToken)
+    {
+        var reader = new MessageContent(input, null, null);
+        await reader.ReadMessageAsync(cancellationToken);
+        return reader.Attachments.FirstOrDefault(a => a.Index == index);
+    }
+
+    protected override Task OnHeadersBeginAsync(long beginOffset, int beginLineNumber, CancellationToken cancellationToken)
+    {
+        _headers.Clear();
+        return Task.CompletedTask;
+    }
+
+    protected override Task OnHeaderReadAsync(Header header, int beginLineNumber, CancellationToken cancellationToken)
+    {
+        if (_headers.Count < 1000)
+        {
+            _headers.Add(header);
+        }
+        return Task.CompletedTask;
+    }
+
+    protected override Task OnMessagePartBeginAsync(ContentType contentType, long beginOffset, int beginLineNumber, CancellationToken cancellationToken)
+    {
+        if (_messageDepth == 0)
+        {
+            AddAttachment(contentType, "message.eml");
+        }
+        _messageDepth++;
+        return Task.CompletedTask;
+    }
+
+    protected override Task OnMessagePartEndAsync(ContentType contentType, long beginOffset, int beginLineNumber, long headersEndOffset, long endOffset, int lines, CancellationToken cancellationToken)
+    {
+        _messageDepth--;
+        return Task.CompletedTask;
+    }
+
+    protected override Task OnMimePartBeginAsync(ContentType contentType, long beginOffset, int beginLineNumber, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(contentType);
+        if (_messageDepth > 0)
+        {
+            _current = null;
+            return Task.CompletedTask;
+        }
+        var disposition = HeaderValue("Content-Disposition");
+        ContentDisposition? parsed = null;
+        if (disposition is not null)
+        {
+            _ = ContentDisposition.TryParse(disposition, out parsed);
+        }
+        var encoding = ParseEncoding(HeaderValue("Content-Transfer-Encoding"));
+        var fileName = parsed?.FileName ?? contentType.Name;
+        var isText = contentType.IsMimeType("text", "plain") || contentType.IsMimeType("text", "html");
+        var isAttachment = parsed?.IsAttachment == true || fileName is not null || !isText;
+        if (isAttachment)
+        {
+            var attachment = AddAttachment(contentType, fileName ?? "attachment");
+            _current = new Part(encoding, null, attachment.Index == _streamIndex ? _output : null, contentType.Charset);
+        }
+        else
+        {
+            var isHtml = contentType.IsMimeType("text", "html");
+            _current = (isHtml ? Html : PlainText) is null
+                ? new Part(encoding, isHtml ? "html" : "plain", null, contentType.Charset)
+                : null;
+        }
+        return Task.CompletedTask;
+    }
+
+    protected override async Task OnMimePartContentReadAsync(byte[] buffer, int startIndex, int count, CancellationToken cancellationToken)
+    {
+        if (_current is null)
+        {
+            return;
+        }
+        var decoded = _current.Decoder.Filter(buffer, startIndex, count, out var offset, out var length);
+        await _current.WriteAsync(decoded, offset, length, cancellationToken);
+    }
+
+    protected override async Task OnMimePartEndAsync(ContentType contentType, long beginOffset, int beginLineNumber, long headersEndOffset, long endOffset, int lines, CancellationToken cancellationToken)
+    {
+        if (_current is null)
+        {
+            return;
+        }
+        var decoded = _current.Decoder.Flush([], 0, 0, out var offset, out var length);
+        await _current.WriteAsync(decoded, offset, length, cancellationToken);
+        if (_current.TextKind is not null)
+        {
+            var text = _current.Text();
+            if (_current.TextKind == "html")
+            {
+                Html = text;
+            }
+            else
+            {
+                PlainText = text;
+            }
+        }
+        _current = null;
+    }
+
+    private AttachmentPart AddAttachment(ContentType contentType, string fileName)
+    {
+        var part = new AttachmentPart(Attachments.Count, CleanFileName(fileName), contentType.MimeType, 0);
+        Attachments.Add(part);
+        return part;
+    }
+
+    private string? HeaderValue(string field) =>
+        _headers.LastOrDefault(h => h.Field.Equals(field, StringComparison.OrdinalIgnoreCase))?.Value;
+
+    private static ContentEncoding ParseEncoding(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        "base64" => ContentEncoding.Base64,
+        "quoted-printable" => ContentEncoding.QuotedPrintable,
+        "x-uuencode" or "uuencode" => ContentEncoding.UUEncode,
+        _ => ContentEncoding.Default,
+    };
+
+    /// <summary>A file name safe to show and to offer: no path, no control characters, at most 200 characters.</summary>
+    public static string CleanFileName(string name)
+    {
+        var clean = new string((name ?? "").Where(c => !char.IsControl(c) && c is not ('/' or '\\')).ToArray()).Trim().TrimStart('.');
+        if (clean.Length == 0)
+        {
+            clean = "attachment";
+        }
+        return clean.Length > 200 ? clean[..200] : clean;
+    }
+
+    private sealed class Part(ContentEncoding encoding, string? textKind, Stream? output, string? charset)
+    {
+        private MemoryStream? _text = textKind is null ? null : new MemoryStream();
+
+        public IMimeFilter Decoder { get; } = DecoderFilter.Create(encoding);
+
+        public string? TextKind { get; } = textKind;
+
+        public Stream? Output { get; } = output;
+
+        public async Task WriteAsync(byte[] buffer, int offset, int length, CancellationToken cancellationToken)
+        {
+            if (length == 0)
+            {
+                return;
+            }
+            if (Output is not null)
+            {
+                await Output.WriteAsync(buffer.AsMemory(offset, length), cancellationToken);
+            }
+            else if (_text is not null && _text.Length < TextCap)
+            {
+                _text.Write(buffer, offset, (int)Math.Min(length, TextCap - _text.Length));
+            }
+        }
+
+        public string Text()
+        {
+            Encoding encoding;
+            try
+            {
+                encoding = charset is null ? Encoding.UTF8 : Encoding.GetEncoding(charset);
+            }
+            catch (ArgumentException)
+            {
+                encoding = Encoding.UTF8;
+            }
+            var text = encoding.GetString(_text!.GetBuffer(), 0, (int)_text.Length);
+            _text.Dispose();
+            _text = null;
+            return text;
+        }
+    }
+}

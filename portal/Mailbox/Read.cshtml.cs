@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Mvc;
+using SecureMailbox.Portal.Sessions;
+using SecureMailbox.Vault.Messages;
+
+namespace SecureMailbox.Portal.Mailbox;
+
+/// <summary>
+/// Reading one message. The whole decrypted message is read (and so authenticated) before anything is shown: a
+/// tampered payload or stanza ends in the error page, never in partial content. HTML goes through
+/// <see cref="HtmlBodySanitizer"/> into a sandboxed frame without scripts or same-origin.
+/// </summary>
+public sealed class ReadPage(SessionStore sessions, MailboxQueries queries, VaultReader reader, TrashService trash, ILogger<ReadPage> logger)
+    : SignedInPageModel(sessions)
+{
+    public MailboxItem Item { get; private set; } = null!;
+
+    public MessageMetadata Metadata { get; private set; } = new();
+
+    public string From { get; private set; } = "";
+
+    public string? PlainText { get; private set; }
+
+    public string? FrameDocument { get; private set; }
+
+    public bool HasRemoteImages { get; private set; }
+
+    public bool ImagesAllowed { get; private set; }
+
+    public List<AttachmentPart> Attachments { get; private set; } = [];
+
+    public async Task<IActionResult> OnGetAsync(Guid id, [FromQuery] int? images)
+    {
+        var found = await queries.FindAsync(Session, id, HttpContext.RequestAborted);
+        if (found is null)
+        {
+            return NotFound();
+        }
+        var (item, message) = found.Value;
+        Item = item;
+        ImagesAllowed = images == 1;
+        MessageContent content;
+        try
+        {
+            Metadata = await VaultReader.ReadMetadataAsync(item.EncryptedMetadata, Session.Key, HttpContext.RequestAborted);
+            await using var stream = reader.OpenMessage(message, item.Stanza, Session.Key);
+            content = await MessageContent.ReadAsync(stream, HttpContext.RequestAborted);
+        }
+        catch (Exception exception) when (exception is SecureMailbox.Vault.Crypto.AgeException or IOException or FormatException or System.Security.Cryptography.CryptographicException)
+        {
+            logger.LogError("Message {MessageId} could not be opened for account {AccountId}: {Error}", message.Id, Session.AccountId, exception.GetType().Name);
+            return StatusCode(StatusCodes.Status500InternalServerError);
+        }
+        From = Metadata.FromName.Length > 0 ? $"{Metadata.FromName} <{Metadata.FromAddress}>" : Metadata.FromAddress;
+        Attachments = content.Attachments;
+        if (content.Html is not null)
+        {
+            HasRemoteImages = HtmlBodySanitizer.HasRemoteImages(content.Html);
+            FrameDocument = HtmlBodySanitizer.FrameDocument(HtmlBodySanitizer.Sanitize(content.Html, ImagesAllowed), ImagesAllowed);
+            if (ImagesAllowed)
+            {
+                Response.Headers.ContentSecurityPolicy = Security.SecurityHeadersMiddleware.DefaultPolicy.Replace("img-src 'self'", "img-src 'self' https: http: data:", StringComparison.Ordinal);
+            }
+        }
+        else
+        {
+            PlainText = content.PlainText ?? "";
+        }
+        if (!item.IsRead)
+        {
+            await queries.MarkReadAsync(item.Id, HttpContext.RequestAborted);
+        }
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostDeleteAsync(Guid id) =>
+        await trash.MoveToTrashAsync(Session.AccountId, id, HttpContext.RequestAborted) ? Redirect("/mailbox") : NotFound();
+
+    public async Task<IActionResult> OnPostRestoreAsync(Guid id) =>
+        await trash.RestoreAsync(Session.AccountId, id, HttpContext.RequestAborted) ? Redirect("/mailbox/trash") : NotFound();
+
+    public async Task<IActionResult> OnPostPurgeAsync(Guid id) =>
+        await trash.PurgeAsync(Session.AccountId, id, HttpContext.RequestAborted) ? Redirect("/mailbox/trash") : NotFound();
+}

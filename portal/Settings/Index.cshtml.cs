@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using SecureMailbox.Portal.Localization;
+using SecureMailbox.Portal.Security;
+using SecureMailbox.Portal.Sessions;
+using SecureMailbox.Vault.Data;
+
+namespace SecureMailbox.Portal.Settings;
+
+/// <summary>Language (Swedish default, English) and whether notifications may show the subject (default no).</summary>
+public sealed class SettingsPage(SessionStore sessions, IDbContextFactory<VaultDbContext> vaultFactory, CookiePolicy cookies) : SignedInPageModel(sessions)
+{
+    public string Language { get; private set; } = "sv";
+
+    public bool ShowSubject { get; private set; }
+
+    public bool Saved { get; private set; }
+
+    public async Task OnGetAsync([FromQuery] bool saved)
+    {
+        await using var db = await vaultFactory.CreateDbContextAsync(HttpContext.RequestAborted);
+        var account = await db.Accounts.AsNoTracking().SingleAsync(a => a.Id == Session.AccountId, HttpContext.RequestAborted);
+        Language = account.Language;
+        ShowSubject = account.ShowSubjectInNotifications;
+        Saved = saved;
+    }
+
+    public async Task<IActionResult> OnPostAsync([FromForm] string? language, [FromForm] bool showSubject)
+    {
+        if (language is not ("sv" or "en"))
+        {
+            return BadRequest();
+        }
+        await using var db = await vaultFactory.CreateDbContextAsync(HttpContext.RequestAborted);
+        var account = await db.Accounts.SingleAsync(a => a.Id == Session.AccountId, HttpContext.RequestAborted);
+        account.Language = language;
+        account.ShowSubjectInNotifications = showSubject;
+        await db.SaveChangesAsync(HttpContext.RequestAborted);
+        PortalLocalizationServiceCollectionExtensions.SetLanguageCookie(HttpContext, cookies, language);
+        return Redirect("/settings?saved=true");
+    }
+}

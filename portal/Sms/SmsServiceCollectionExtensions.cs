@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Options;
+
+namespace SecureMailbox.Portal.Sms;
+
+public static class SmsServiceCollectionExtensions
+{
+    /// <summary>The SMS sender chosen by <c>Sms:Provider</c>; Twilio settings are validated at start.</summary>
+    public static IServiceCollection AddSms(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<SmsOptions>().BindConfiguration(SmsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var provider = configuration[$"{SmsOptions.Section}:Provider"] ?? "Outbox";
+        if (provider == "Twilio")
+        {
+            services.AddHttpClient(TwilioSmsSender.HttpClientName)
+                .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler())
+                .AddHttpMessageHandler(sp =>
+                {
+                    var baseUrl = sp.GetRequiredService<IOptions<SmsOptions>>().Value.Twilio.ApiBaseUrl;
+                    return baseUrl is null ? new PassThroughHandler() : new TwilioBaseUrlHandler(new Uri(baseUrl));
+                });
+            services.AddSingleton<ISmsSender, TwilioSmsSender>();
+        }
+        else
+        {
+            services.AddSingleton<ISmsSender, OutboxSmsSender>();
+        }
+        return services;
+    }
+
+    private sealed class PassThroughHandler : DelegatingHandler;
+}

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
+using SecureMailbox.Portal.Tests.Addin;
+using SecureMailbox.Portal.Tests.Support;
+
+namespace SecureMailbox.Portal.Tests.EndToEnd;
+
+/// <summary>
+/// The recipient's path in Debian's Chromium (playwright-core from addin/node_modules, no browser download), against
+/// the real gateway and portal, at desktop width and at 375 px; screenshots in artifacts/screenshots/. The mail's
+/// HTML carries a script and an onerror handler that must never run.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class BrowserTests
+{
+    private const string HostileHtml =
+        "<p>Hej, <b>dina provsvar</b> är klara.</p>" +
+        "<script>console.log('XSS-script'); alert('XSS-script')</script>" +
+        "<img src=\"https://tracker.example/pixel.gif\" onerror=\"console.log('XSS-onerror'); alert('XSS-onerror')\">" +
+        "<img src=\"x\" onerror=\"console.log('XSS-onerror2')\">";
+
+    private RealServices _services = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        const string chromium = "/usr/bin/chromium";
+        if (!File.Exists(Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? chromium))
+        {
+            Assert.Fail("Chromium not found at /usr/bin/chromium: apt-get install chromium (or set CHROMIUM_PATH).");
+        }
+        var addin = Path.Combine(AddinEndpointsTests.RepositoryRoot(), "addin");
+        if (!Directory.Exists(Path.Combine(addin, "node_modules", "playwright-core")))
+        {
+            var (code, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], addin, []);
+            Assert.That(code, Is.Zero, "npm ci in addin/ (for playwright-core): " + output);
+        }
+        _services = await RealServices.StartAsync();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        if (_services is not null)
+        {
+            await _services.DisposeAsync();
+        }
+    }
+
+    [TestCase("desktop", 1280, 900, "anna@patient.example", "+46701234567")]
+    [TestCase("phone-375", 375, 812, "bo@patient.example", "+46701234568")]
+    public async Task RecipientPath_InChromium_WorksAndMailScriptsNeverRun(string name, int width, int height, string recipient, string phone)
+    {
+        var token = await SendFlaggedAsync(recipient, phone);
+        var root = AddinEndpointsTests.RepositoryRoot();
+
+        var (code, output) = await RunAsync("node", [Path.Combine(root, "tests", "browser", "portal-path.mjs")], root, new Dictionary<string, string>
+        {
+            ["BASE_URL"] = _services.BaseUrl,
+            ["TOKEN"] = token,
+            ["SMS_DIR"] = Path.Combine(_services.Data.Path, "sms-outbox"),
+            ["PASSWORD"] = RecipientJourney.Password,
+            ["WIDTH"] = width.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["HEIGHT"] = height.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["SHOTS"] = Path.Combine(root, "artifacts", "screenshots", "portal-" + name),
+        });
+
+        Assert.That(code, Is.Zero, output + "\n" + _services.Output);
+        using var result = JsonDocument.Parse(output.Trim().Split('\n').Last());
+        var json = result.RootElement;
+        Assert.That(json.GetProperty("maskedPhoneShown").GetBoolean(), Is.True);
+        Assert.That(json.GetProperty("frameText").GetString(), Does.Contain("dina provsvar").And.Not.Contain("XSS"));
+        Assert.That(json.GetProperty("frameSandbox").GetString(), Is.Empty, "sandbox without allow-scripts or allow-same-origin");
+        Assert.That(json.GetProperty("frameScripts").GetInt32(), Is.Zero);
+        Assert.That(json.GetProperty("frameHandlers").GetInt32(), Is.Zero);
+        Assert.That(json.GetProperty("dialogs").GetArrayLength(), Is.Zero, "no alert() ran");
+        Assert.That(json.GetProperty("xssConsole").GetArrayLength(), Is.Zero, "no script or onerror ran");
+        Assert.That(json.GetProperty("external").GetArrayLength(), Is.Zero, "no request left the portal (tracker image blocked)");
+        Assert.That(json.GetProperty("noHorizontalScroll").GetBoolean(), Is.True, "fits the width");
+        Assert.That(json.GetProperty("firstTabStop").GetString(), Is.EqualTo("Hoppa till innehållet"));
+        Assert.That(json.GetProperty("lang").GetString(), Is.EqualTo("sv"));
+        Assert.That(json.GetProperty("sentListed").GetBoolean(), Is.True);
+        Assert.That(File.Exists(Path.Combine(root, "artifacts", "screenshots", $"portal-{name}-4-message.png")), Is.True);
+    }
+
+    private async Task<string> SendFlaggedAsync(string recipient, string phone)
+    {
+        var message = new MimeMessage();
+        message.From.Add(new MailboxAddress("Dr Sven Läkare", "sven@org.example"));
+        message.To.Add(new MailboxAddress("", recipient));
+        message.Subject = "Provsvar";
+        message.Headers.Add("X-SecureMailbox", "secure");
+        message.Headers.Add("X-SecureMailbox-Phone", $"{recipient}={phone}");
+        message.Body = new BodyBuilder { TextBody = "Hej, dina provsvar är klara.", HtmlBody = HostileHtml }.ToMessageBody();
+        using (var smtp = new SmtpClient())
+        {
+            smtp.ServerCertificateValidationCallback = (_, _, _, _) => true;
+            await smtp.ConnectAsync("127.0.0.1", _services.SmtpPort, SecureSocketOptions.StartTlsWhenAvailable);
+            await smtp.SendAsync(message);
+            await smtp.DisconnectAsync(true);
+        }
+        string? token = null;
+        await _services.WaitAsync(() =>
+        {
+            token = _services.PickedUpFor(recipient).Select(m => _services.LinkTokenIn(m.Message)).FirstOrDefault(t => t is not null);
+            return Task.FromResult(token is not null);
+        }, "the notification for " + recipient);
+        return token!;
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(string file, string[] arguments, string workingDirectory, Dictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}

@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SecureMailbox.Portal.Mailbox;
+using SecureMailbox.Portal.Tests.Support;
+using SecureMailbox.Vault.Data;
+using SecureMailbox.Vault.Messages;
+using SecureMailbox.Vault.Storage;
+
+namespace SecureMailbox.Portal.Tests.Mailbox;
+
+/// <summary>Reading, isolation between accounts, tampering, mail HTML, trash and secure deletion, export.</summary>
+[TestFixture]
+public sealed partial class MailboxTests
+{
+    private PortalFactory _portal = null!;
+
+    [SetUp]
+    public void Start() => _portal = new PortalFactory();
+
+    [TearDown]
+    public void Stop() => _portal.Dispose();
+
+    private IDbContextFactory<VaultDbContext> Vault => _portal.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>();
+
+    private async Task<(HttpClient Client, string MessageUrl)> SignedInRecipientAsync(string subject = "Provsvar", string? html = null, string address = PortalFactory.PatientAddress)
+    {
+        var (token, _) = await _portal.StoreMessageAsync(subject, html: html, recipient: address);
+        var client = _portal.Browser();
+        var url = await RecipientJourney.CreateAccountAsync(_portal, client, token);
+        return (client, url);
+    }
+
+    [Test]
+    public async Task ReadMessage_OfAnotherAccount_IsNotFoundAndLogged()
+    {
+        var (anna, annaUrl) = await SignedInRecipientAsync();
+        var (bo, _) = await SignedInRecipientAsync("Till Bo", address: "bo@patient.example");
+
+        var (status, html, _) = await bo.PageAsync(annaUrl);
+        using var attachment = await bo.GetAsync(new Uri(annaUrl + "/a/0", UriKind.Relative));
+        using var delete = await bo.PostFormAsync(annaUrl + "?handler=Delete", (await bo.PageAsync("/mailbox")).Html);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(BrowserSteps.Text(html), Does.Not.Contain(PortalFactory.BodySentence));
+        Assert.That(attachment.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(delete.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(_portal.Logs.Lines.Count(l => l.Contains("of another account", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(2));
+        Assert.That((await anna.PageAsync(annaUrl)).Status, Is.EqualTo(HttpStatusCode.OK), "still there for its reader");
+        anna.Dispose();
+        bo.Dispose();
+    }
+
+    [Test]
+    public async Task ReadMessage_TamperedPayload_ShowsTheErrorPageAndNoContent()
+    {
+        var (client, url) = await SignedInRecipientAsync();
+        await using (var db = await Vault.CreateDbContextAsync())
+        {
+            var message = await db.Messages.SingleAsync();
+            var path = ((FolderBlobStore)_portal.Services.GetRequiredService<IBlobStore>()).PathOf(message.Region, message.BlobName);
+            var bytes = await File.ReadAllBytesAsync(path);
+            bytes[bytes.Length / 2] ^= 0x01;
+            await File.WriteAllBytesAsync(path, bytes);
+        }
+
+        var (status, html, _) = await client.PageAsync(url);
+        using var download = await client.GetAsync(new Uri(url + "/a/0", UriKind.Relative));
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.InternalServerError));
+        Assert.That(BrowserSteps.Text(html), Does.Contain("Något gick fel").And.Not.Contain("Hej Anna").And.Not.Contain(PortalFactory.BodySentence));
+        Assert.That(download.StatusCode, Is.Not.EqualTo(HttpStatusCode.OK));
+        client.Dispose();
+    }
+
+    [Test]
+    public async Task ReadMessage_TamperedStanza_ShowsTheErrorPage()
+    {
+        var (client, url) = await SignedInRecipientAsync();
+        var itemId = Guid.Parse(url[(url.LastIndexOf('/') + 1)..]);
+        await using (var db = await Vault.CreateDbContextAsync())
+        {
+            var item = await db.MailboxItems.SingleAsync(i => i.Id == itemId);
+            var chars = item.Stanza.ToCharArray();
+            var at = "-> X25519 ".Length + 5; // inside the ephemeral share
+            chars[at] = chars[at] == 'A' ? 'B' : 'A';
+            item.Stanza = new string(chars);
+            await db.SaveChangesAsync();
+        }
+
+        var (status, html, _) = await client.PageAsync(url);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.InternalServerError));
+        Assert.That(BrowserSteps.Text(html), Does.Not.Contain(PortalFactory.BodySentence));
+        client.Dispose();
+    }
+
+    [Test]
+    public async Task ReadMessage_HostileHtml_IsSanitisedIntoASandboxedFrame()
+    {
+        const string html = "<p>Hej <b>Anna</b></p><script>alert(1)</script><img src=\"https://tracker.example/p.gif\" onerror=\"alert(2)\">" +
+            "<link rel=\"dns-prefetch\" href=\"//leak.example\"><meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\"><base href=\"https://evil.example/\">" +
+            "<form action=\"https://evil.example\"><input name=\"password\"></form><a href=\"https://phish.example\">klicka</a>";
+        var (client, url) = await SignedInRecipientAsync(html: html);
+
+        var (status, page, response) = await client.PageAsync(url);
+        var srcdoc = WebUtility.HtmlDecode(SrcDoc().Match(page).Groups[1].Value);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(page, Does.Contain("<iframe class=\"body\"").And.Contain("sandbox=\"\""));
+        Assert.That(srcdoc, Does.Contain("<b>Anna</b>").And.Contain("default-src 'none'"));
+        foreach (var bad in new[] { "<script", "onerror", "tracker.example", "dns-prefetch", "leak.example", "refresh", "<base", "<form", "<input", "phish.example" })
+        {
+            Assert.That(srcdoc, Does.Not.Contain(bad), bad);
+        }
+        Assert.That(string.Join(";", response.Headers.GetValues("Content-Security-Policy")), Does.Contain("default-src 'self'").And.Contain("frame-ancestors 'none'"));
+
+        var (_, withImages, imageResponse) = await client.PageAsync(url + "?images=1");
+        var imageDoc = WebUtility.HtmlDecode(SrcDoc().Match(withImages).Groups[1].Value);
+        Assert.That(imageDoc, Does.Contain("https://tracker.example/p.gif").And.Not.Contain("onerror"));
+        Assert.That(string.Join(";", imageResponse.Headers.GetValues("Content-Security-Policy")), Does.Contain("img-src 'self' https:"));
+        client.Dispose();
+    }
+
+    [Test]
+    public async Task Trash_DeleteThenEmpty_DestroysTheReadersKeyAndFinallyThePayload()
+    {
+        var (client, url) = await SignedInRecipientAsync("Att radera");
+        var itemId = Guid.Parse(url[(url.LastIndexOf('/') + 1)..]);
+        VaultMessage message;
+        await using (var db = await Vault.CreateDbContextAsync())
+        {
+            message = await db.Messages.SingleAsync();
+        }
+        var blobPath = ((FolderBlobStore)_portal.Services.GetRequiredService<IBlobStore>()).PathOf(message.Region, message.BlobName);
+        var page = await client.PageAsync(url);
+
+        using var deleted = await client.PostFormAsync(url + "?handler=Delete", page.Html);
+        var trash = await client.PageAsync("/mailbox/trash");
+        var inbox = await client.PageAsync("/mailbox");
+        using var emptied = await client.PostFormAsync("/mailbox/trash?handler=Empty", trash.Html);
+
+        Assert.That(deleted.Location(), Is.EqualTo("/mailbox"));
+        Assert.That(BrowserSteps.Text(trash.Html), Does.Contain("Att radera"));
+        Assert.That(BrowserSteps.Text(inbox.Html), Does.Not.Contain("Att radera"));
+        Assert.That(emptied.Location(), Is.EqualTo("/mailbox/trash"));
+        await using (var db = await Vault.CreateDbContextAsync())
+        {
+            Assert.That(await db.MailboxItems.AnyAsync(i => i.Id == itemId), Is.False, "the reader's stanza and metadata are gone");
+            Assert.That(await db.Messages.AnyAsync(m => m.Id == message.Id), Is.True, "the sender still has it");
+        }
+        Assert.That(File.Exists(blobPath), Is.True);
+        Assert.That((await client.PageAsync(url)).Status, Is.EqualTo(HttpStatusCode.NotFound));
+
+        // The last reader (the sender) deletes it too: the payload is overwritten and removed.
+        var trashService = _portal.Services.GetRequiredService<TrashService>();
+        await using (var db = await Vault.CreateDbContextAsync())
+        {
+            var senderItem = await db.MailboxItems.SingleAsync(i => i.MessageId == message.Id);
+            await trashService.MoveToTrashAsync(senderItem.AccountId, senderItem.Id, CancellationToken.None);
+            await trashService.EmptyAsync(senderItem.AccountId, CancellationToken.None);
+        }
+        await using (var db = await Vault.CreateDbContextAsync())
+        {
+            Assert.That(await db.Messages.AnyAsync(m => m.Id == message.Id), Is.False);
+            Assert.That(await db.Links.AnyAsync(l => l.MessageId == message.Id), Is.False);
+        }
+        Assert.That(File.Exists(blobPath), Is.False);
+        client.Dispose();
+    }
+
+    [Test]
+    public async Task Trash_Restore_PutsTheMessageBack()
+    {
+        var (client, url) = await SignedInRecipientAsync("Tillbaka");
+        using var deleted = await client.PostFormAsync(url + "?handler=Delete", (await client.PageAsync(url)).Html);
+        using var restored = await client.PostFormAsync(url + "?handler=Restore", (await client.PageAsync(url)).Html);
+
+        Assert.That(restored.Location(), Is.EqualTo("/mailbox/trash"));
+        Assert.That(BrowserSteps.Text((await client.PageAsync("/mailbox")).Html), Does.Contain("Tillbaka"));
+        client.Dispose();
+    }
+
+    [Test]
+    public async Task Mailbox_UnreadUntilOpened()
+    {
+        var (client, url) = await SignedInRecipientAsync("Oläst");
+        // Creating the account opened the first message; a second one arrives unread.
+        var (_, second) = await _portal.StoreMessageAsync("Nytt meddelande");
+        _ = second;
+
+        var inbox = await client.PageAsync("/mailbox");
+
+        Assert.That(inbox.Html, Does.Contain("class=\"unread\""));
+        Assert.That(Regex.Count(inbox.Html, "class=\"unread\""), Is.EqualTo(2), "neither has been opened yet");
+        await client.PageAsync(url);
+        Assert.That(Regex.Count((await client.PageAsync("/mailbox")).Html, "class=\"unread\""), Is.EqualTo(1));
+        client.Dispose();
+    }
+
+    [Test]
+    public async Task Export_AfterPassword_ZipOpensWithTheAgeTool()
+    {
+        var (client, _) = await SignedInRecipientAsync("Exporteras");
+        var page = await client.PageAsync("/export");
+
+        using var wrong = await client.PostFormAsync("/export", page.Html, ("password", "fel lösenord här"));
+        using var zip = await client.PostFormAsync("/export", page.Html, ("password", RecipientJourney.Password));
+
+        Assert.That(wrong.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(zip.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(zip.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/zip"));
+        var folder = Path.Combine(_portal.Data.Path, "export");
+        await using (var stream = await zip.Content.ReadAsStreamAsync())
+        {
+            await ZipFile.ExtractToDirectoryAsync(stream, folder);
+        }
+        var identity = await File.ReadAllTextAsync(Path.Combine(folder, "identity.txt"));
+        Assert.That(identity, Does.Contain("AGE-SECRET-KEY-1").And.Contain("WARNING"));
+        Assert.That(await File.ReadAllTextAsync(Path.Combine(folder, "README.txt")), Does.Contain("age -d -i identity.txt message.age > message.eml"));
+        var ageFile = Directory.GetFiles(Path.Combine(folder, "inbox"), "*.age").Single();
+
+        using var age = Process.Start(new ProcessStartInfo("age", ["-d", "-i", "identity.txt", Path.GetRelativePath(folder, ageFile)])
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var eml = await age.StandardOutput.ReadToEndAsync();
+        await age.WaitForExitAsync();
+
+        Assert.That(age.ExitCode, Is.Zero, await age.StandardError.ReadToEndAsync());
+        Assert.That(eml, Does.Contain("Subject: Exporteras"));
+        client.Dispose();
+    }
+
+    [GeneratedRegex("srcdoc=\"([^\"]*)\"")]
+    private static partial Regex SrcDoc();
+}
