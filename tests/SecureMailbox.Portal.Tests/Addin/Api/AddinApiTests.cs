@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using SecureMailbox.Portal.Addin.Api;
@@ -51,6 +52,8 @@ public sealed class AddinApiTests
             // Every outgoing call of the portal (JWKS, issuer metadata, MSAL, Graph) goes to the fake.
             builder.Services.ConfigureHttpClientDefaults(http => http.ConfigurePrimaryHttpMessageHandler(handler));
             builder.Services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o => o.BackchannelHttpHandler = handler());
+            // Without a client name the issuer validator fetches metadata with a static HttpClient of its own.
+            builder.Services.Configure<Microsoft.Identity.Web.AadIssuerValidatorOptions>(o => o.HttpClientName = "SecureMailbox.Tests.Entra");
         }
 
         var app = builder.Build();
@@ -107,7 +110,7 @@ public sealed class AddinApiTests
 
         using var response = await PostAsync(token, Addresses("Anna@External.se", "colleague@example.se", "unknown@nowhere.se", "nomobile@example.se", "premium@external.se"));
 
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync() + response.Headers.WwwAuthenticate);
         var body = await response.Content.ReadFromJsonAsync<PhoneLookupResponse>();
         Assert.That(body!.Phones, Is.EqualTo(new Dictionary<string, string>
         {

@@ -223,6 +223,7 @@ public sealed class FakeEntraAndGraph : IAsyncDisposable
             ["name"] = "Anna Andersson",
             ["azp"] = TaskPaneClientId,
             ["ver"] = "2.0",
+            ["uti"] = Guid.NewGuid().ToString("N"),
             ["scp"] = scope,
         };
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
