@@ -1,6 +1,6 @@
-using Microsoft.Graph.Models.ODataErrors;
 using Microsoft.Identity.Client;
 using Microsoft.Identity.Web;
+using Microsoft.Kiota.Abstractions;
 
 namespace SecureMailbox.Portal.Addin.Api;
 
@@ -52,10 +52,16 @@ public static class AddinApiEndpoints
             logger.LogWarning(exception, "On-behalf-of token for Graph failed: {Error}", exception.ErrorCode);
             return TypedResults.Problem(detail: "The identity provider did not issue a Graph token.", statusCode: StatusCodes.Status502BadGateway, title: "Sign-in service failed");
         }
-        catch (ODataError exception)
+        catch (ApiException exception)
         {
             logger.LogWarning(exception, "Graph answered {Status}", exception.ResponseStatusCode);
             return TypedResults.Problem(detail: "Microsoft Graph refused the lookup.", statusCode: StatusCodes.Status502BadGateway, title: "Graph lookup failed");
+        }
+        catch (AggregateException exception) when (exception.InnerExceptions.All(e => e is ApiException))
+        {
+            // The Graph SDK's retry handler gave up (throttled or unavailable several times).
+            logger.LogWarning(exception, "Graph kept refusing after retries");
+            return TypedResults.Problem(detail: "Microsoft Graph is busy; try again shortly.", statusCode: StatusCodes.Status502BadGateway, title: "Graph lookup failed");
         }
         catch (HttpRequestException exception)
         {

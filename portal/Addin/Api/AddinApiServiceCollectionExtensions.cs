@@ -48,7 +48,16 @@ public static class AddinApiServiceCollectionExtensions
                 .RequireAuthenticatedUser()
                 .RequireScope(requiredScope));
 
-        services.AddHttpClient(GraphHttpClientName);
+        // The Graph SDK's own handlers (retry with Retry-After on 429/503, redirects without the
+        // token across hosts, telemetry headers), as GraphClientFactory would build them.
+        services.AddHttpClient(GraphHttpClientName)
+            .ConfigureAdditionalHttpMessageHandlers((handlers, _) =>
+            {
+                foreach (var handler in GraphClientFactory.CreateDefaultHandlers())
+                {
+                    handlers.Add(handler);
+                }
+            });
         services.AddScoped<UserGraphTokenProvider>();
         services.AddScoped(provider =>
         {

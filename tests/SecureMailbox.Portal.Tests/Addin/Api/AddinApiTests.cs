@@ -88,6 +88,7 @@ public sealed class AddinApiTests
     {
         _far.Requests.Clear();
         _far.TokenEndpointError = null;
+        _far.ThrottleContacts = 0;
     }
 
     private async Task<HttpResponseMessage> PostAsync(string? token, object body)
@@ -145,6 +146,29 @@ public sealed class AddinApiTests
 
         Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(_far.Requests.Any(r => r.Path.EndsWith("/token", StringComparison.Ordinal)), Is.False);
+    }
+
+    [Test]
+    public async Task PostPhones_GraphThrottles_RetriesAfterRetryAfter()
+    {
+        _far.ThrottleContacts = 1;
+
+        using var response = await PostAsync(_far.IssueToken(), Addresses("anna@external.se"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await response.Content.ReadFromJsonAsync<PhoneLookupResponse>())!.Phones["anna@external.se"], Is.EqualTo("+46701234567"));
+        Assert.That(_far.Requests.Count(r => r.Path == "/v1.0/me/contacts"), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task PostPhones_GraphKeepsThrottling_Returns502Problem()
+    {
+        _far.ThrottleContacts = 100;
+
+        using var response = await PostAsync(_far.IssueToken(), Addresses("anna@external.se"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadGateway));
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
     }
 
     [Test]

@@ -61,6 +61,9 @@ public sealed class FakeEntraAndGraph : IAsyncDisposable
     /// <summary>Directory users' <c>mobilePhone</c>, by address (Graph's <c>/users/{id}</c>).</summary>
     public Dictionary<string, string?> Users { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>How many of the next <c>/me/contacts</c> requests are answered 429 (throttled, Retry-After: 0).</summary>
+    public int ThrottleContacts { get; set; }
+
     /// <summary>When set, the token endpoint refuses the on-behalf-of exchange with this AAD error.</summary>
     public string? TokenEndpointError { get; set; }
 
@@ -142,6 +145,13 @@ public sealed class FakeEntraAndGraph : IAsyncDisposable
             if (!IsGraphAuthorised(context))
             {
                 return GraphUnauthorised();
+            }
+
+            if (ThrottleContacts > 0)
+            {
+                ThrottleContacts--;
+                context.Response.Headers.RetryAfter = "0";
+                return Results.Json(new { error = new { code = "TooManyRequests", message = "Throttled." } }, statusCode: 429);
             }
 
             // Answers the filter emailAddresses/any(a:a/address eq '…') and, like a careless
