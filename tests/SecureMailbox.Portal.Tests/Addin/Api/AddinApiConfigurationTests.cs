@@ -40,6 +40,28 @@ public sealed class AddinApiConfigurationTests
     }
 
     [Test]
+    public async Task Start_WithAddinFiles_BothWork()
+    {
+        var settings = AddinApiTests.Settings();
+        settings["Addin:OrganisationDomains:0"] = "example.se";
+        settings["Addin:PortalBaseUrl"] = "https://securemailbox.example.se";
+        // Microsoft.IdentityModel keeps one issuer validator per authority for the whole process;
+        // another tenant keeps this host's (unrouted) one apart from AddinApiTests' validator.
+        settings["AzureAd:TenantId"] = "11111111-2222-4333-8444-555555555555";
+        await using var portal = AddinApiTests.BuildPortal(settings, handler: null, withAddinFiles: true);
+        await portal.StartAsync();
+        using var client = portal.GetTestClient();
+
+        using var page = await client.GetAsync(new Uri("/addin/taskpane.html", UriKind.Relative));
+        using var api = await client.PostAsync(new Uri("/addin/api/phones", UriKind.Relative), new StringContent("{}"));
+        using var apiGet = await client.GetAsync(new Uri("/addin/api/phones", UriKind.Relative));
+
+        Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(api.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "the API is reached, not the static files");
+        Assert.That(apiGet.IsSuccessStatusCode, Is.False);
+    }
+
+    [Test]
     public async Task Start_GoodSettings_Starts()
     {
         await using var portal = AddinApiTests.BuildPortal(AddinApiTests.Settings(), handler: null);

@@ -13,6 +13,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using SecureMailbox.Portal.Addin;
 using SecureMailbox.Portal.Addin.Api;
 using SecureMailbox.Vault.Phones;
 
@@ -39,13 +40,22 @@ public sealed class AddinApiTests
         ["AddinApi:GraphBaseUrl"] = $"https://{FakeEntraAndGraph.Host}/v1.0",
     };
 
-    internal static WebApplication BuildPortal(IDictionary<string, string?> settings, Func<HttpMessageHandler>? handler)
+    internal static WebApplication BuildPortal(IDictionary<string, string?> settings, Func<HttpMessageHandler>? handler, bool withAddinFiles = false)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = Path.Combine(AddinEndpointsTests.RepositoryRoot(), "portal"),
+            EnvironmentName = "Testing",
+        });
         builder.WebHost.UseTestServer();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddOptions<PhoneOptions>();
         builder.Services.AddSingleton<PhoneNumberRules>();
+        if (withAddinFiles)
+        {
+            builder.Services.AddAddin(builder.Configuration);
+        }
+
         builder.Services.AddAddinApi(builder.Configuration);
         if (handler is not null)
         {
@@ -57,6 +67,11 @@ public sealed class AddinApiTests
         }
 
         var app = builder.Build();
+        if (withAddinFiles)
+        {
+            app.MapAddin();
+        }
+
         app.MapAddinApi();
         return app;
     }
@@ -169,6 +184,17 @@ public sealed class AddinApiTests
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadGateway));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+    }
+
+    [Test]
+    public async Task PostPhones_V2TokenWithApplicationIdUriAudience_Returns401()
+    {
+        // Entra's v2.0 access tokens carry the client ID as audience; Microsoft.Identity.Web
+        // accepts api://<client id> only in v1.0 tokens.
+        using var response = await PostAsync(_far.IssueToken(audience: $"api://{FakeEntraAndGraph.ClientId}"), Addresses("anna@external.se"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(response.Headers.WwwAuthenticate.ToString(), Does.Contain("audience"));
     }
 
     [Test]
