@@ -8,7 +8,8 @@ public sealed class EntraIdSettings
 {
     public const string SectionName = "AzureAd";
 
-    public string Instance { get; set; } = "https://login.microsoftonline.com/";
+    /// <summary>Required; e.g. <c>https://login.microsoftonline.com/</c>.</summary>
+    public string Instance { get; set; } = "";
 
     public string? TenantId { get; set; }
 

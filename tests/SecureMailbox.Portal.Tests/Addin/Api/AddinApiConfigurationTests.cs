@@ -24,6 +24,7 @@ public sealed class AddinApiConfigurationTests
     [TestCase("AzureAd:TenantId", "", "AzureAd:TenantId")]
     [TestCase("AzureAd:TenantId", "common", "AzureAd:TenantId")]
     [TestCase("AzureAd:Instance", "http://login.microsoftonline.com/", "AzureAd:Instance")]
+    [TestCase("AzureAd:Instance", "", "AzureAd:Instance")]
     [TestCase("AzureAd:ClientSecret", "", "AzureAd:ClientSecret")]
     [TestCase("AzureAd:Audience", "api://with space", "AzureAd:Audience")]
     [TestCase("AddinApi:GraphBaseUrl", "http://graph.example.com/v1.0", "AddinApi:GraphBaseUrl")]
