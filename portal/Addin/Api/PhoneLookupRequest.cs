@@ -81,7 +81,7 @@ public static partial class PhoneLookupRequestReader
             if (address is null || !IsAddress(address))
             {
                 // The value itself is not echoed: it may hold CR/LF or markup.
-                return (null, $"addresses[{i}] is not a plain e-mail address (ASCII, local@domain, no spaces, quotes, '=', ',' or control characters).");
+                return (null, $"addresses[{i}] is not a plain e-mail address (ASCII, local@domain, no spaces, double quotes, '=', ',' or control characters).");
             }
 
             var lower = address.ToLowerInvariant();
@@ -96,8 +96,8 @@ public static partial class PhoneLookupRequestReader
 
     public static bool IsAddress(string value) => value.Length <= 254 && AddressPattern().IsMatch(value);
 
-    // RFC 5322 dot-atom local part without '=' (the header's separator) and without quotes, and an
+    // RFC 5322 dot-atom local part without '=' (the header's separator), as addin/web/headers.js, and an
     // A-label domain; '\z' rather than '$' so a trailing newline does not match.
-    [GeneratedRegex(@"^[A-Za-z0-9!#$%&*+/?^_`{|}~-]{1,64}(\.[A-Za-z0-9!#$%&*+/?^_`{|}~-]{1,64})*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\z", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9!#$%&'*+/?^_`{|}~-]{1,64}(\.[A-Za-z0-9!#$%&'*+/?^_`{|}~-]{1,64})*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\z", RegexOptions.CultureInvariant)]
     private static partial Regex AddressPattern();
 }

@@ -164,6 +164,19 @@ public sealed class AddinApiTests
     }
 
     [Test]
+    public async Task PostPhones_ApostropheInAddress_IsEscapedInTheContactsFilter()
+    {
+        _far.Contacts["o'brien@external.ie"] = "+353 85 123 4567";
+
+        using var response = await PostAsync(_far.IssueToken(), Addresses("O'Brien@External.ie"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await response.Content.ReadFromJsonAsync<PhoneLookupResponse>())!.Phones, Is.EqualTo(new Dictionary<string, string> { ["o'brien@external.ie"] = "+353851234567" }));
+        var filter = Uri.UnescapeDataString(_far.Requests.First(r => r.Path == "/v1.0/me/contacts").Query);
+        Assert.That(filter, Does.Contain("eq 'o''brien@external.ie')"));
+    }
+
+    [Test]
     public async Task PostPhones_GraphThrottles_RetriesAfterRetryAfter()
     {
         _far.ThrottleContacts = 1;
