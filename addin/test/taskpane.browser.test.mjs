@@ -54,11 +54,13 @@ after(async () => {
 });
 
 /** A fresh page: stub office.js routed in, every other non-local request blocked and noted. */
-async function openPane(stub, { width = 320, height = 720, storage = {} } = {}) {
+async function openPane(stub, { width = 320, height = 720, storage = {}, routes = {}, msal = null } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, serviceWorkers: 'block' });
   await context.route('**/*', (route) => {
     const url = route.request().url();
     if (url === OFFICE_JS) return route.fulfill({ status: 200, contentType: 'text/javascript', body: stubSource });
+    const path = url.startsWith(server.origin) ? url.slice(server.origin.length) : null;
+    if (path && routes[path]) return routes[path](route);
     if (url.startsWith(server.origin)) return route.continue();
     external.push(url);
     return route.abort();
@@ -67,6 +69,22 @@ async function openPane(stub, { width = 320, height = 720, storage = {} } = {}) 
     window.__officeStub = stub;
     for (const [key, value] of Object.entries(storage)) window.localStorage.setItem(key, value);
   }, { stub, storage });
+  // Stands in for MSAL.js's nestable client (Outlook's broker is not there): tokens or a refusal.
+  if (msal) {
+    await context.addInitScript((answer) => {
+      const reply = () => (answer.token ? Promise.resolve({ accessToken: answer.token }) : Promise.reject(new Error(answer.error)));
+      window.__msalCalls = [];
+      window.msal = {
+        createNestablePublicClientApplication: async (config) => {
+          window.__msalCalls.push({ config });
+          return {
+            acquireTokenSilent: (request) => { window.__msalCalls.push({ silent: request }); return reply(); },
+            acquireTokenPopup: (request) => { window.__msalCalls.push({ popup: request }); return reply(); },
+          };
+        },
+      };
+    }, msal);
+  }
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -253,4 +271,73 @@ test('the test server sends the same Content-Security-Policy as the portal', () 
   const match = portal.match(/ContentSecurityPolicy =\s*"([^"]+)"/);
   assert.ok(match, 'ContentSecurityPolicy constant not found in portal/Addin/AddinEndpoints.cs');
   assert.equal(match[1], CONTENT_SECURITY_POLICY);
+});
+
+describe('task pane Graph lookup in Chromium', () => {
+  const signIn = {
+    clientId: 'd2c1b0a9-8f7e-4d6c-b5a4-93827160f5e4',
+    authority: 'https://login.microsoftonline.com/7f1c2a94-5b1e-4a43-9a0e-0c6a1d2b3c4d',
+    apiScope: 'api://3b8e6f21-9d4c-4e7a-b1f2-6a5c4d3e2f10/access_as_user',
+  };
+  const lookupRoutes = (api) => ({
+    '/addin/config.json': (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...config, graphLookup: true, signIn }) }),
+    '/addin/api/phones': api,
+  });
+
+  test('numbers found are pre-filled into empty fields; remembered ones are not asked for', async () => {
+    const asked = [];
+    const { page, context, errors } = await openPane(
+      { ...recipients, mailboxVersion: '1.15', displayLanguage: 'en-US' },
+      {
+        storage: { 'securemailbox.phone.bo@example.net': '+358401234567' },
+        msal: { token: 'api-token' },
+        routes: lookupRoutes((route) => {
+          asked.push({ body: JSON.parse(route.request().postData()), authorization: route.request().headers().authorization });
+          return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ phones: { 'anna@example.org': '+46701234567', 'stranger@elsewhere.se': '+46709999999' } }) });
+        }),
+      },
+    );
+    const anna = page.getByLabel('Mobile number for anna@example.org');
+    await page.waitForFunction(() => document.querySelector('#phone-0')?.value !== '');
+    assert.equal(await anna.inputValue(), '+46701234567');
+    assert.equal(await page.locator('#phone-0-hint').textContent(), 'Filled in from your contacts or the directory; check it.');
+    assert.equal(await page.getByLabel('Mobile number for bo@example.net').inputValue(), '+358401234567');
+    assert.equal(await page.getByLabel('Mobile number for cecilia@example.com').inputValue(), '');
+    assert.deepEqual(asked, [{ body: { addresses: ['anna@example.org', 'cecilia@example.com'] }, authorization: 'Bearer api-token' }]);
+    const msalCalls = await page.evaluate(() => window.__msalCalls);
+    assert.deepEqual(msalCalls[0].config.auth, { clientId: signIn.clientId, authority: signIn.authority });
+    assert.deepEqual(msalCalls[1], { silent: { scopes: [signIn.apiScope] } });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('sign-in refused: fields stay empty, a message says so, and manual entry still sends', async () => {
+    let apiCalls = 0;
+    const { page, context, errors } = await openPane(
+      { to: [{ emailAddress: 'anna@example.org' }], mailboxVersion: '1.15', displayLanguage: 'en-US' },
+      { msal: { error: 'user_cancelled' }, routes: lookupRoutes((route) => { apiCalls++; return route.fulfill({ status: 500 }); }) },
+    );
+    await page.waitForFunction(() => document.querySelector('#status').dataset.state === 'error');
+    assert.equal(await status(page).textContent(), 'Could not sign in to look up mobile numbers. Enter them yourself.');
+    assert.equal(apiCalls, 0);
+    const anna = page.getByLabel('Mobile number for anna@example.org');
+    assert.equal(await anna.inputValue(), '');
+    await anna.fill('070-123 45 67');
+    await page.getByRole('button', { name: 'Send secure' }).click();
+    await page.waitForFunction(() => document.querySelector('#status').dataset.state === 'done');
+    assert.deepEqual((await stubCalls(page)).headers, [{ 'X-SecureMailbox': 'secure', 'X-SecureMailbox-Phone': 'anna@example.org=+46701234567' }]);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('API answers 401: a message, and what the user typed meanwhile is kept', async () => {
+    const { page, context } = await openPane(
+      { to: [{ emailAddress: 'anna@example.org' }], mailboxVersion: '1.15', displayLanguage: 'sv-SE' },
+      { msal: { token: 'expired' }, routes: lookupRoutes((route) => route.fulfill({ status: 401, contentType: 'application/problem+json', body: '{}' })) },
+    );
+    await page.waitForFunction(() => document.querySelector('#status').dataset.state === 'error');
+    assert.equal(await status(page).textContent(), 'Du får inte slå upp mobilnummer (inloggningen nekades). Fyll i dem själv.');
+    assert.equal(await page.locator('#phone-0').inputValue(), '');
+    await context.close();
+  });
 });

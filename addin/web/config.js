@@ -6,6 +6,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   defaultCountry: 'SE',
   portalBaseUrl: '',
   graphLookup: false,
+  signIn: null,
 });
 
 /** Checks and normalises the JSON the portal serves; throws with the setting's name. */
@@ -25,6 +26,14 @@ export function parseConfig(json) {
   }
   config.defaultCountry = config.defaultCountry.toUpperCase();
   config.graphLookup = config.graphLookup === true;
+  // The Graph lookup needs the sign-in settings; without usable ones it is simply off.
+  const signIn = config.signIn;
+  const usable = (v) => typeof v === 'string' && v.trim() !== '' && !/\s/.test(v.trim());
+  config.signIn = signIn && typeof signIn === 'object' && usable(signIn.clientId) && usable(signIn.apiScope)
+    && typeof signIn.authority === 'string' && /^https:\/\/[^\s]+$/.test(signIn.authority)
+    ? Object.freeze({ clientId: signIn.clientId.trim(), authority: signIn.authority.trim(), apiScope: signIn.apiScope.trim() })
+    : null;
+  if (!config.signIn) config.graphLookup = false;
   return Object.freeze(config);
 }
 

@@ -7,12 +7,13 @@ import { classifyRecipients, readRecipients } from './recipients.js';
 import { recallPhone, rememberPhones } from './remembered.js';
 import { capabilities, markSecureAndSend } from './secure-send.js';
 import { HeaderValueError } from './headers.js';
+import { createTokenSource, loadMsal, lookUpPhones, prefillPhones } from './graph-lookup.js';
 
 /** Outlook's error text without a final full stop, to sit inside our own sentence. */
 const officeText = (error) => String(error?.officeMessage ?? error?.message ?? error).trim().replace(/[.\s]+$/, '');
 
 /** Starts the pane; every dependency is passed in so a test page could drive it too. */
-export async function startTaskpane({ office, doc = document, storage, fetchImpl = fetch, phoneLib }) {
+export async function startTaskpane({ office, doc = document, storage, fetchImpl = fetch, phoneLib, msalLoader = loadMsal }) {
   const $ = (id) => doc.getElementById(id);
   const ui = {
     form: $('secure-form'), list: $('recipient-list'), empty: $('recipients-empty'),
@@ -170,6 +171,39 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
     ui.empty.textContent = recipients.length === 0 ? t('noRecipients') : t('noExternal');
     ui.send.disabled = recipients.length === 0;
     if (!busy) setStatus('idle', '');
+    if (config.graphLookup && can.internetHeaders) lookUp();
+  }
+
+  // Graph lookup (optional): fills only empty fields the user has not typed in; any failure
+  // leaves manual entry as it is, with a message.
+  let tokenSource = null;
+  async function lookUp() {
+    const fields = rows
+      .filter((row) => row.input && !typed.has(row.recipient.key) && row.input.value.trim() === '')
+      .map((row) => ({ key: row.recipient.key, input: row.input, row }));
+    if (fields.length === 0) return;
+    if (!busy) setStatus('working', t('lookingUp'));
+    let result;
+    try {
+      tokenSource ??= await createTokenSource(await msalLoader(doc), config.signIn);
+      result = await lookUpPhones({ token: tokenSource, fetchImpl, addresses: fields.map((f) => f.key) });
+    } catch {
+      result = { ok: false, reason: 'signIn' };
+    }
+    if (busy) return;
+    if (!result.ok) {
+      setStatus('error', t(`lookup_${result.reason}`));
+      return;
+    }
+    // Read `typed` again: the user may have typed while the lookup ran.
+    const current = fields.map((f) => ({ ...f, typed: typed.has(f.key) }));
+    for (const key of prefillPhones(current, result.phones)) {
+      const { row } = current.find((f) => f.key === key);
+      checkRow(row, true);
+      const hint = doc.getElementById(`${row.input.id}-hint`);
+      if (hint) hint.textContent = t('phoneLookedUp');
+    }
+    setStatus('idle', '');
   }
 
   async function submit(event) {

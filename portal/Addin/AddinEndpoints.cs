@@ -30,7 +30,8 @@ public static class AddinEndpoints
                 o.SubjectKeyword.Trim(),
                 o.DefaultCountry.ToUpperInvariant(),
                 o.PortalBaseUrl.TrimEnd('/'),
-                o.GraphLookup));
+                o.GraphLookup,
+                o.GraphLookup ? new AddinSignInConfig(o.SignInClientId, o.SignInAuthority.TrimEnd('/'), o.ApiScope) : null));
         });
 
         group.MapGet("/manifest.xml", async (IOptions<AddinOptions> settings, HttpContext context, CancellationToken cancellationToken) =>
@@ -93,4 +94,8 @@ public sealed record AddinClientConfig(
     string SubjectKeyword,
     string DefaultCountry,
     string PortalBaseUrl,
-    bool GraphLookup);
+    bool GraphLookup,
+    AddinSignInConfig? SignIn);
+
+/// <summary>How the task pane signs in for the Graph lookup (present only when it is on).</summary>
+public sealed record AddinSignInConfig(string ClientId, string Authority, string ApiScope);

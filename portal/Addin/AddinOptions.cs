@@ -25,4 +25,16 @@ public sealed class AddinOptions
 
     /// <summary>Whether the task pane may look numbers up through Microsoft Graph (needs Entra ID sign-in).</summary>
     public bool GraphLookup { get; set; }
+
+    /// <summary>
+    /// Application (client) ID the task pane signs in with (nested app authentication); an SPA
+    /// registration with the <c>brk-multihub://</c> redirect URI. Required when <see cref="GraphLookup"/> is on.
+    /// </summary>
+    public string SignInClientId { get; set; } = "";
+
+    /// <summary>Authority for that sign-in, e.g. <c>https://login.microsoftonline.com/&lt;tenant id&gt;</c>.</summary>
+    public string SignInAuthority { get; set; } = "";
+
+    /// <summary>Scope of the portal's add-in API the task pane asks for, e.g. <c>api://&lt;portal client id&gt;/access_as_user</c>.</summary>
+    public string ApiScope { get; set; } = "";
 }

@@ -56,6 +56,25 @@ public sealed partial class AddinOptionsValidation : IValidateOptions<AddinOptio
             failures.Add($"{Section}:PortalBaseUrl '{options.PortalBaseUrl}' must be an absolute https URL (http only for localhost) without query or fragment, e.g. https://securemailbox.example.se.");
         }
 
+        if (options.GraphLookup)
+        {
+            if (string.IsNullOrWhiteSpace(options.SignInClientId) || !options.SignInClientId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            {
+                failures.Add($"{Section}:SignInClientId must be the task pane's application (client) ID when {Section}:GraphLookup is on.");
+            }
+
+            if (!Uri.TryCreate(options.SignInAuthority, UriKind.Absolute, out var authority) || authority.Scheme != Uri.UriSchemeHttps
+                || authority.Query.Length > 0 || authority.Fragment.Length > 0 || authority.UserInfo.Length > 0)
+            {
+                failures.Add($"{Section}:SignInAuthority must be an https authority such as https://login.microsoftonline.com/<tenant id> when {Section}:GraphLookup is on.");
+            }
+
+            if (string.IsNullOrWhiteSpace(options.ApiScope) || options.ApiScope.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            {
+                failures.Add($"{Section}:ApiScope must be one scope such as api://<portal client id>/access_as_user when {Section}:GraphLookup is on.");
+            }
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

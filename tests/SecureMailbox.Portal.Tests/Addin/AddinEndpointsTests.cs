@@ -118,7 +118,7 @@ public sealed class AddinEndpointsTests
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/json"));
-        Assert.That(config!.Keys, Is.EquivalentTo(new[] { "organisationDomains", "subjectKeyword", "defaultCountry", "portalBaseUrl", "graphLookup" }));
+        Assert.That(config!.Keys, Is.EquivalentTo(new[] { "organisationDomains", "subjectKeyword", "defaultCountry", "portalBaseUrl", "graphLookup", "signIn" }));
         Assert.That(config["organisationDomains"].ToString(), Does.Contain("\"example.se\"").And.Contain("\"region.example.se\""));
         Assert.That(config["subjectKeyword"].ToString(), Is.EqualTo("[säker]"));
         Assert.That(config["defaultCountry"].ToString(), Is.EqualTo("SE"));
@@ -183,6 +183,7 @@ public sealed class AddinEndpointsTests
     [TestCase("Addin:OrganisationDomains:0", "not a domain", "Addin:OrganisationDomains")]
     [TestCase("Addin:WebRoot", "/nonexistent/addin/web", "Addin:WebRoot")]
     [TestCase("Addin:DefaultCountry", "Sweden", "Addin:DefaultCountry")]
+    [TestCase("Addin:GraphLookup", "true", "Addin:SignInClientId")]
     public void Start_BadSetting_FailsNamingTheSetting(string key, string value, string named)
     {
         var settings = new Dictionary<string, string?>
@@ -201,6 +202,30 @@ public sealed class AddinEndpointsTests
         });
 
         Assert.That(error!.Message, Does.Contain(named));
+    }
+
+    [Test]
+    public async Task GetConfig_GraphLookupOn_IncludesSignInSettings()
+    {
+        await using var app = BuildApp(new Dictionary<string, string?>
+        {
+            ["Addin:OrganisationDomains:0"] = "example.se",
+            ["Addin:PortalBaseUrl"] = BaseUrl,
+            ["Addin:GraphLookup"] = "true",
+            ["Addin:SignInClientId"] = "d2c1b0a9-8f7e-4d6c-b5a4-93827160f5e4",
+            ["Addin:SignInAuthority"] = "https://login.microsoftonline.com/7f1c2a94-5b1e-4a43-9a0e-0c6a1d2b3c4d/",
+            ["Addin:ApiScope"] = "api://3b8e6f21-9d4c-4e7a-b1f2-6a5c4d3e2f10/access_as_user",
+        });
+        await app.StartAsync();
+        using var client = app.GetTestClient();
+
+        var config = await client.GetFromJsonAsync<AddinClientConfig>(new Uri("/addin/config.json", UriKind.Relative));
+
+        Assert.That(config!.GraphLookup, Is.True);
+        Assert.That(config.SignIn, Is.EqualTo(new AddinSignInConfig(
+            "d2c1b0a9-8f7e-4d6c-b5a4-93827160f5e4",
+            "https://login.microsoftonline.com/7f1c2a94-5b1e-4a43-9a0e-0c6a1d2b3c4d",
+            "api://3b8e6f21-9d4c-4e7a-b1f2-6a5c4d3e2f10/access_as_user")));
     }
 
     [Test]

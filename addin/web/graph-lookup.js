@@ -1,0 +1,101 @@
+// Optional: looks external recipients' mobile numbers up through the portal's add-in API
+// (POST api/phones, Microsoft Graph on behalf of the signed-in user), signing in with nested app
+// authentication (MSAL.js, vendor/msal-browser.min.js). Whatever fails, manual entry stays as it
+// is: the functions here return a reason for the pane to show and never throw.
+import { isE164 } from './headers.js';
+
+export const LOOKUP_REASONS = Object.freeze(['signIn', 'unauthorized', 'failed']);
+
+/** Loads the MSAL.js browser bundle once (a classic script that sets globalThis.msal). */
+export function loadMsal(doc, src = 'vendor/msal-browser.min.js') {
+  const existing = globalThis.msal;
+  if (existing && typeof existing.createNestablePublicClientApplication === 'function') return Promise.resolve(existing);
+  return new Promise((resolve, reject) => {
+    const script = doc.createElement('script');
+    script.src = src;
+    script.onload = () => (globalThis.msal ? resolve(globalThis.msal) : reject(new Error('MSAL.js did not load')));
+    script.onerror = () => reject(new Error('MSAL.js did not load'));
+    doc.head.append(script);
+  });
+}
+
+/**
+ * A token source for the portal's API: silent first (Outlook's signed-in account, through the
+ * host's broker), then a popup when the user must consent or sign in again.
+ * signIn: { clientId, authority, apiScope } from config.json.
+ */
+export async function createTokenSource(msal, signIn) {
+  const app = await msal.createNestablePublicClientApplication({
+    auth: { clientId: signIn.clientId, authority: signIn.authority },
+    cache: { cacheLocation: 'localStorage' },
+  });
+  const request = { scopes: [signIn.apiScope] };
+  return async function token() {
+    try {
+      const result = await app.acquireTokenSilent(request);
+      if (result?.accessToken) return result.accessToken;
+    } catch {
+      // Silent sign-in not possible (consent, MFA, no account): ask the user once.
+    }
+    const result = await app.acquireTokenPopup(request);
+    if (!result?.accessToken) throw new Error('no access token');
+    return result.accessToken;
+  };
+}
+
+/**
+ * Asks the API for the numbers of `addresses` (lowercased). Returns { ok: true, phones } with only
+ * addresses that were asked for and E.164 numbers, or { ok: false, reason } (see LOOKUP_REASONS).
+ */
+export async function lookUpPhones({ token, fetchImpl = globalThis.fetch, addresses, url = 'api/phones' }) {
+  const asked = new Set(addresses.map((a) => String(a).toLowerCase()));
+  if (asked.size === 0) return { ok: true, phones: {} };
+  let accessToken;
+  try {
+    accessToken = await token();
+  } catch {
+    return { ok: false, reason: 'signIn' };
+  }
+  let response;
+  try {
+    response = await fetchImpl(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', Authorization: `Bearer ${accessToken}` },
+      body: JSON.stringify({ addresses: [...asked] }),
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+  } catch {
+    return { ok: false, reason: 'failed' };
+  }
+  if (response.status === 401 || response.status === 403) return { ok: false, reason: 'unauthorized' };
+  if (!response.ok) return { ok: false, reason: 'failed' };
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    return { ok: false, reason: 'failed' };
+  }
+  const phones = {};
+  const found = body && typeof body.phones === 'object' && body.phones !== null ? body.phones : {};
+  for (const [address, phone] of Object.entries(found)) {
+    const key = address.toLowerCase();
+    if (asked.has(key) && isE164(phone)) phones[key] = phone;
+  }
+  return { ok: true, phones };
+}
+
+/**
+ * Puts looked-up numbers into fields the user has not typed in and that are still empty.
+ * fields: [{ key, input, typed }]; returns the keys filled.
+ */
+export function prefillPhones(fields, phones) {
+  const filled = [];
+  for (const field of fields) {
+    const phone = phones[field.key];
+    if (!phone || !field.input || field.typed || field.input.value.trim() !== '') continue;
+    field.input.value = phone;
+    filled.push(field.key);
+  }
+  return filled;
+}
