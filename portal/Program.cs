@@ -1,5 +1,6 @@
 using SecureMailbox.Portal.Accounts;
 using SecureMailbox.Portal.Addin;
+using SecureMailbox.Portal.Addin.Api;
 using SecureMailbox.Portal.Data;
 using SecureMailbox.Portal.Links;
 using SecureMailbox.Portal.Localization;
@@ -24,6 +25,7 @@ builder.Services.AddAccounts();
 builder.Services.AddMailbox();
 builder.Services.AddPortalPages();
 builder.Services.AddAddin(builder.Configuration);
+builder.Services.AddAddinApi(builder.Configuration);
 
 var app = builder.Build();
 app.UsePortalSecurity();
@@ -31,6 +33,7 @@ app.UseRequestLocalization();
 app.UsePortalStaticFiles();
 app.MapGet("/health", () => TypedResults.Ok("ok"));
 app.MapAddin();
+app.MapAddinApi();
 app.MapReplyUpload();
 app.MapRazorPages();
 app.Run();
