@@ -18,7 +18,7 @@ trap cleanup EXIT INT TERM
 
 dotnet gateway/bin/Release/net10.0/SecureMailbox.Gateway.dll &
 pids+=($!)
-dotnet portal/bin/Release/net10.0/SecureMailbox.Portal.dll --contentRoot portal --urls http://127.0.0.1:5000 &
+dotnet portal/bin/Release/net10.0/SecureMailbox.Portal.dll --contentRoot "$PWD/portal" --urls http://127.0.0.1:5000 &
 pids+=($!)
 
 echo "SecureMailbox: SMTP 127.0.0.1:2525, portal http://127.0.0.1:5000, data in $SECUREMAILBOX_Vault__DataDirectory"
