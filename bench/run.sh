@@ -608,13 +608,18 @@ if [[ $MODE == big ]]; then
         -M bench.localdomain "127.0.0.1:$SUT_PORT" >"$WORK/$name.warmup.out" 2>&1 || die "warm-up failed: $(tail -c 300 "$WORK/$name.warmup.out")"
       wait_delivered "$((pre + BIG_WARMUP))" 300 >/dev/null || die "warm-up: the sink got $(sink_count) of $((pre + BIG_WARMUP))"
       sleep 3
-      started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-      complete=yes
-      row=$(python3 "$BENCH_DIR/secure.py" send "$SUT_PORT" "$WORK/big-$kind.eml" sender@bench.example rcpt@bench.example \
-        "$SUT_PID" "$SINK_OUT" "$((pre + BIG_WARMUP + 1))" "$RUN_ID,$started,$kind,$rep" 2>"$BIG_DIR/$kind-$rep.rss") \
-        || { complete=no; INCOMPLETE=1; row="$RUN_ID,$started,$kind,$rep,,,,,,,,,,"; log "send failed: $(tail -n 3 "$BIG_DIR/$kind-$rep.rss")"; }
-      [[ $row == *,nan,* ]] && { complete=no; INCOMPLETE=1; }
-      echo "$row,$complete" | tee -a "$BIG_CSV" >&2
+      # BENCH_BIG_TIMES=N sends the message N times in a row to the same gateway (rep column: REP.1, REP.2, ...):
+      # does a second message raise the high-water mark again, or was the growth a one-off?
+      for ((send = 1; send <= ${BENCH_BIG_TIMES:-1}; send++)); do
+        tag=$rep; ((${BENCH_BIG_TIMES:-1} > 1)) && tag="$rep.$send"
+        started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+        complete=yes
+        row=$(python3 "$BENCH_DIR/secure.py" send "$SUT_PORT" "$WORK/big-$kind.eml" sender@bench.example rcpt@bench.example \
+          "$SUT_PID" "$SINK_OUT" "$((pre + BIG_WARMUP + send))" "$RUN_ID,$started,$kind,$tag" 2>"$BIG_DIR/$kind-$tag.rss") \
+          || { complete=no; INCOMPLETE=1; row="$RUN_ID,$started,$kind,$tag,,,,,,,,,,"; log "send failed: $(tail -n 3 "$BIG_DIR/$kind-$tag.rss")"; }
+        [[ $row == *,nan,* ]] && { complete=no; INCOMPLETE=1; }
+        echo "$row,$complete" | tee -a "$BIG_CSV" >&2
+      done
       stop_gateway "$name"
       stop_pid "$sink_pid"
     done
