@@ -724,7 +724,7 @@ plot "$WORK/plot.dat" using 2:xtic(1) title "gateway, plain relay" lc rgb "#d95f
      "" using 5 title "gateway, secure (vaulted)" lc rgb "#7570b3", \
      "" using 3 title "Postfix 3.7 (fsync on)" lc rgb "#1b9e77", \
      "" using (\$0-0.25):2:(sprintf("%.0f\\nx%.2f P", \$2, \$4)) with labels offset 0,1.8 notitle, \
-     "" using 0:5:(sprintf("%.0f\\nx%.2f G\\nx%.2f P", \$5, \$6, \$7)) with labels offset 0,1.8 notitle, \
+     "" using 0:5:(sprintf("%.0f\\nx%.2f G\\nx%.2f P", \$5, \$6, \$7)) with labels offset 0,2.4 notitle, \
      "" using (\$0+0.25):3:(sprintf("%.0f", \$3)) with labels offset 0,0.8 notitle
 EOF
   log "plot: $PNG"
