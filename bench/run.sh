@@ -321,6 +321,7 @@ DATE=$(date -u +%Y%m%d)
 RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 if [[ $MODE == quick ]]; then CSV="$RESULTS/relay-quick-$DATE.csv"; else CSV="$RESULTS/relay-${BENCH_TAG:+$BENCH_TAG-}$DATE.csv"; fi
 [[ $MODE == profile ]] && CSV="$WORK/profile.csv"
+[[ $MODE == big ]] && CSV="$WORK/unused.csv"   # --big writes its own results/big-*.csv
 HEADER="run_id,started_utc,mode,system,size_bytes,sessions,rep,sent,delivered,submit_s,deliver_s,submit_msgs_per_s,delivered_msgs_per_s,lat_p50_ms,lat_p95_ms,lat_max_ms,complete,sut_cpu_s,sut_cpu_ms_per_msg,sink_sessions"
 if [[ -f $CSV && $(head -n 1 "$CSV") != "$HEADER" ]]; then
   mv "$CSV" "${CSV%.csv}.old-format-$(date -u +%H%M%S).csv"   # written by an older version of this script
