@@ -5,6 +5,10 @@
 #   bash bench/run.sh --quick    smoke run with small counts (< 2 minutes after the build)
 #   bash bench/run.sh --profile  where the gateway's time goes: fsync cost, per-stage rates from its logs,
 #                                strace -c -f of gateway and Postfix, perf record; to bench/results/profile-DATE/
+#   bash bench/run.sh --big      one ~150 MB message (flagged, then plain) through the gateway: time and memory
+#
+# Systems: "gateway" (plain relay), "secure" (the same gateway, smtp-source -S "[secure] bench": every message is
+# vaulted and the sink counts the notifications, one per message) and "postfix".
 #
 # Every figure is a ratio against Postfix measured in the same run, runs interleaved
 # (gateway, postfix, gateway, postfix, ...), medians reported: the machine is shared.
@@ -18,8 +22,9 @@ case "${1:-}" in
   "") ;;
   --quick) MODE=quick ;;
   --profile) MODE=profile ;;
+  --big) MODE=big ;;
   -h|--help) sed -n 2,12p "$0"; exit 0 ;;
-  *) echo "usage: $0 [--quick|--profile]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--quick|--profile|--big]" >&2; exit 2 ;;
 esac
 
 BENCH_DIR="$(cd "$(dirname "$0")" && pwd)"
@@ -31,16 +36,28 @@ mkdir -p "$RESULTS"
 # BENCH_WARMUP=1000, BENCH_LATENCY=1 (0 skips the latency runs), BENCH_GATEWAY_ENV="NAME=value ..." (extra
 # environment for the gateway only, e.g. DOTNET_TieredPGO=0), BENCH_TAG=name (writes relay-TAG-DATE.csv).
 SESSIONS=20
+read -r -a SYSTEMS <<<"${BENCH_SYSTEMS:-gateway secure postfix}"
+# The secure runs: an organisation owns bench.example (so sender@bench.example may send securely), no receipt to
+# the sender (exactly one notification per message reaches the sink), and a priming message stores the mobile
+# number of rcpt@bench.example (a pending recipient) before the warm-up.
+SECURE_ENV="Organisations__0__Name=Bench Organisations__0__Domains__0=bench.example Organisations__0__SendReceipts=false"
+SECURE_SUBJECT="[secure] bench"
+SECURE_PHONE="+46701234567"
 read -r -a SIZES <<<"${BENCH_SIZES:-1024 102400}"
 if [[ $MODE == quick ]]; then
   REPS=1
   declare -A COUNT=([1024]=300 [102400]=100)
+  declare -A SECURE_COUNT=([1024]=100 [102400]=60)
+  SECURE_WARMUP=40
   LAT_COUNT=15
   LAT_WARMUP=5
   WARMUP=40
 else
   REPS=${BENCH_REPS:-3}
   declare -A COUNT=([1024]=6000 [102400]=3000)
+  # The secure path runs at ~20 msg/s here (quick run): smaller counts keep each run near a minute.
+  declare -A SECURE_COUNT=([1024]=${BENCH_SECURE_COUNT_1K:-1200} [102400]=${BENCH_SECURE_COUNT_100K:-800})
+  SECURE_WARMUP=${BENCH_SECURE_WARMUP:-300}
   LAT_COUNT=100
   LAT_WARMUP=10
   WARMUP=${BENCH_WARMUP:-1000}
@@ -197,7 +214,7 @@ start_gateway() {
     Delivery__Mode=Smarthost Delivery__SmarthostHost=127.0.0.1 Delivery__SmarthostPort="$sinkport" \
     Delivery__Tls=None Queue__PollInterval=00:00:00.050 Logging__LogLevel__Default="${GATEWAY_LOG_LEVEL:-Warning}" DOTNET_PerfMapEnabled="${PERF_MAP:-0}" \
     DOTNET_EnableWriteXorExecute="$([[ -n ${PERF_MAP:-} ]] && echo 0 || echo 1)" \
-    ${BENCH_GATEWAY_ENV:-} "${prefix[@]}" dotnet "$GATEWAY_DLL" >"$WORK/$name.gateway.log" 2>&1 &
+    ${GATEWAY_EXTRA_ENV:-} ${BENCH_GATEWAY_ENV:-} "${prefix[@]}" dotnet "$GATEWAY_DLL" >"$WORK/$name.gateway.log" 2>&1 &
   SUT_PID=$!
   PIDS+=("$SUT_PID")
   wait_port "$SUT_PORT" 90 || { tail -n 20 "$WORK/$name.gateway.log" >&2; die "gateway did not listen on $SUT_PORT"; }
@@ -290,14 +307,21 @@ stop_postfix() {
   fi
 }
 
-start_sut() { if [[ $1 == gateway ]]; then start_gateway "$2" "$3"; else start_postfix "$2" "$3"; fi; }
-stop_sut() { if [[ $1 == gateway ]]; then stop_gateway "$2"; else stop_postfix "$2"; fi; }
+start_sut() {
+  case $1 in
+    gateway) GATEWAY_EXTRA_ENV="" start_gateway "$2" "$3" ;;
+    secure) GATEWAY_EXTRA_ENV="$SECURE_ENV" start_gateway "$2" "$3" ;;
+    *) start_postfix "$2" "$3" ;;
+  esac
+}
+stop_sut() { if [[ $1 == postfix ]]; then stop_postfix "$2"; else stop_gateway "$2"; fi; }
 
 # ---------------------------------------------------------------- measurements
 DATE=$(date -u +%Y%m%d)
 RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 if [[ $MODE == quick ]]; then CSV="$RESULTS/relay-quick-$DATE.csv"; else CSV="$RESULTS/relay-${BENCH_TAG:+$BENCH_TAG-}$DATE.csv"; fi
 [[ $MODE == profile ]] && CSV="$WORK/profile.csv"
+[[ $MODE == big ]] && CSV="$WORK/unused.csv"   # --big writes its own results/big-*.csv
 HEADER="run_id,started_utc,mode,system,size_bytes,sessions,rep,sent,delivered,submit_s,deliver_s,submit_msgs_per_s,delivered_msgs_per_s,lat_p50_ms,lat_p95_ms,lat_max_ms,complete,sut_cpu_s,sut_cpu_ms_per_msg,sink_sessions"
 if [[ -f $CSV && $(head -n 1 "$CSV") != "$HEADER" ]]; then
   mv "$CSV" "${CSV%.csv}.old-format-$(date -u +%H%M%S).csv"   # written by an older version of this script
@@ -311,7 +335,7 @@ KEEP_LOGS=()
 # that already exited. The difference across the measured window is the CPU the relay cost.
 sut_cpu_ticks() {
   local pids=() master
-  if [[ $1 == gateway ]]; then
+  if [[ $1 != postfix ]]; then
     pids=("$SUT_PID")
     for master in $(pgrep -P "$SUT_PID" || true); do pids+=("$master"); done   # dotnet under a wrapper
   else
@@ -331,15 +355,24 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # throughput SYSTEM SIZE REP: 20 sessions; delivered msg/s = messages counted at the sink / (first send .. last arrival).
 throughput() {
-  local system=$1 size=$2 rep=$3 count=${COUNT[$2]} name="tp-$1-$2-$3"
+  local system=$1 size=$2 rep=$3 count=${COUNT[$2]} name="tp-$1-$2-$3" WARMUP=$WARMUP
+  [[ $system == secure ]] && count=${SECURE_COUNT[$2]:-$count} WARMUP=$SECURE_WARMUP
   start_sink "$name"
   local sink_port=$SINK_PORT sink_pid=$SINK_PID
   start_sut "$system" "$name" "$sink_port"
-  local started t0 t1 t2 src_rc=0
+  local started t0 t1 t2 src_rc=0 pre=0 subject=()
+  if [[ $system == secure ]]; then
+    # One flagged message with X-SecureMailbox-Phone: the recipient becomes a pending account with a number.
+    python3 "$BENCH_DIR/secure.py" prime "$SUT_PORT" sender@bench.example rcpt@bench.example "$SECURE_PHONE" \
+      >"$WORK/$name.prime.out" 2>&1 || die "priming message failed: $(tail -c 300 "$WORK/$name.prime.out")"
+    wait_delivered 1 60 >/dev/null || die "priming message: no notification reached the sink"
+    pre=1
+    subject=(-S "$SECURE_SUBJECT")
+  fi
   # Unmeasured warm-up through the whole path; timing starts once the sink has all of it.
-  "$SMTP_SOURCE" -s "$SESSIONS" -l "$size" -m "$WARMUP" -f sender@bench.example -t rcpt@bench.example \
+  "$SMTP_SOURCE" -s "$SESSIONS" -l "$size" -m "$WARMUP" -f sender@bench.example -t rcpt@bench.example "${subject[@]}" \
     -M bench.localdomain "127.0.0.1:$SUT_PORT" >"$WORK/$name.warmup.out" 2>&1 || die "warm-up failed: $(tail -c 300 "$WORK/$name.warmup.out")"
-  wait_delivered "$WARMUP" 300 >/dev/null || die "warm-up: the sink got $(sink_count) of $WARMUP messages"
+  wait_delivered "$((pre + WARMUP))" 300 >/dev/null || die "warm-up: the sink got $(sink_count) of $((pre + WARMUP)) messages"
   sleep 3   # idle: lets the gateway's background tier-1 JIT catch up
   local tracer=""
   if [[ -n ${STRACE_OUT:-} ]]; then
@@ -365,17 +398,17 @@ throughput() {
   sess0=$(sink_sessions)
   started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   t0=$(now)
-  "$SMTP_SOURCE" -s "$SESSIONS" -l "$size" -m "$count" -f sender@bench.example -t rcpt@bench.example \
+  "$SMTP_SOURCE" -s "$SESSIONS" -l "$size" -m "$count" -f sender@bench.example -t rcpt@bench.example "${subject[@]}" \
     -M bench.localdomain "127.0.0.1:$SUT_PORT" >"$WORK/$name.source.out" 2>&1 || src_rc=$?
   t1=$(now)
   ((src_rc == 0)) || log "smtp-source exited $src_rc: $(tail -c 300 "$WORK/$name.source.out")"
   local timeout=$((60 + count / 10)) complete=yes
-  t2=$(wait_delivered "$((WARMUP + count))" "$timeout") || { complete=no; t2=$(now); INCOMPLETE=1; }
+  t2=$(wait_delivered "$((pre + WARMUP + count))" "$timeout") || { complete=no; t2=$(now); INCOMPLETE=1; }
   cpu1=$(sut_cpu_ticks "$system" "$name")
   sess1=$(sink_sessions)
   if [[ -n $tracer ]]; then kill -INT "$tracer" 2>/dev/null || true; wait "$tracer" 2>/dev/null || true; fi
   local delivered
-  delivered=$(($(sink_count) - WARMUP))
+  delivered=$(($(sink_count) - pre - WARMUP))
   stop_sut "$system" "$name"
   stop_pid "$sink_pid"
   ((src_rc == 0)) || { complete=no; INCOMPLETE=1; }
@@ -535,12 +568,74 @@ PY
   exit 0
 fi
 
+# ---------------------------------------------------------------- big mode
+# One large message through the gateway, flagged (vaulted, one notification at the sink) and plain (relayed whole
+# to the sink), alternating, BIG_REPS times each. The message is generated by bench/secure.py make: a text part
+# and an attachment of BENCH_BIG_ATTACHMENT random bytes (default 114,800,000), base64 in 76-character lines, so
+# the file is just under Smtp__MaxMessageSize = 157286400 (150 MiB, the default, set explicitly here).
+# Before it, BIG_WARMUP messages of 100 KiB of the same kind, then 3 s idle: the "steady" RSS is taken after them.
+# secure.py send times the DATA phase (DATA command -> 354 -> last byte sent -> 250) and the arrival at the sink,
+# and samples VmRSS/VmHWM of the gateway every 50 ms; the timeline goes to results/big-DATE/KIND-REP.rss.
+if [[ $MODE == big ]]; then
+  BIG_ATTACHMENT=${BENCH_BIG_ATTACHMENT:-114800000}
+  BIG_REPS=${BENCH_BIG_REPS:-2}
+  BIG_WARMUP=${BENCH_BIG_WARMUP:-200}
+  BIG_MAX=157286400
+  BIG_DIR="$RESULTS/big-${BENCH_TAG:+$BENCH_TAG-}$DATE"
+  BIG_CSV="$RESULTS/big-${BENCH_TAG:+$BENCH_TAG-}$DATE.csv"
+  mkdir -p "$BIG_DIR"
+  BIG_HEADER="run_id,started_utc,kind,rep,message_bytes,t_354_s,t_last_byte_s,t_250_s,t_sink_s,rss_before_kib,hwm_before_kib,rss_peak_sampled_kib,rss_after_kib,hwm_after_kib,complete"
+  [[ -f $BIG_CSV ]] || echo "$BIG_HEADER" >"$BIG_CSV"
+  for kind in secure plain; do
+    log "generating the $kind message (attachment $BIG_ATTACHMENT bytes)"
+    size=$(python3 "$BENCH_DIR/secure.py" make "$WORK/big-$kind.eml" "$BIG_ATTACHMENT" "$kind" sender@bench.example rcpt@bench.example "$SECURE_PHONE")
+    ((size <= BIG_MAX)) || die "the $kind message is $size bytes, over $BIG_MAX"
+    log "$kind message: $size bytes"
+  done
+  for ((rep = 1; rep <= BIG_REPS; rep++)); do
+    for kind in secure plain; do
+      name="big-$kind-$rep"
+      log "big $kind rep=$rep"
+      start_sink "$name"
+      sink_pid=$SINK_PID
+      GATEWAY_EXTRA_ENV="$SECURE_ENV Smtp__MaxMessageSize=$BIG_MAX" start_gateway "$name" "$SINK_PORT"
+      pre=0 subject=()
+      if [[ $kind == secure ]]; then
+        python3 "$BENCH_DIR/secure.py" prime "$SUT_PORT" sender@bench.example rcpt@bench.example "$SECURE_PHONE" \
+          >"$WORK/$name.prime.out" 2>&1 || die "priming message failed: $(tail -c 300 "$WORK/$name.prime.out")"
+        pre=1 subject=(-S "$SECURE_SUBJECT")
+      fi
+      "$SMTP_SOURCE" -s "$SESSIONS" -l 102400 -m "$BIG_WARMUP" -f sender@bench.example -t rcpt@bench.example "${subject[@]}" \
+        -M bench.localdomain "127.0.0.1:$SUT_PORT" >"$WORK/$name.warmup.out" 2>&1 || die "warm-up failed: $(tail -c 300 "$WORK/$name.warmup.out")"
+      wait_delivered "$((pre + BIG_WARMUP))" 300 >/dev/null || die "warm-up: the sink got $(sink_count) of $((pre + BIG_WARMUP))"
+      sleep 3
+      # BENCH_BIG_TIMES=N sends the message N times in a row to the same gateway (rep column: REP.1, REP.2, ...):
+      # does a second message raise the high-water mark again, or was the growth a one-off?
+      for ((send = 1; send <= ${BENCH_BIG_TIMES:-1}; send++)); do
+        tag=$rep; ((${BENCH_BIG_TIMES:-1} > 1)) && tag="$rep.$send"
+        started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+        complete=yes
+        row=$(python3 "$BENCH_DIR/secure.py" send "$SUT_PORT" "$WORK/big-$kind.eml" sender@bench.example rcpt@bench.example \
+          "$SUT_PID" "$SINK_OUT" "$((pre + BIG_WARMUP + send))" "$RUN_ID,$started,$kind,$tag" 2>"$BIG_DIR/$kind-$tag.rss") \
+          || { complete=no; INCOMPLETE=1; row="$RUN_ID,$started,$kind,$tag,,,,,,,,,,"; log "send failed: $(tail -n 3 "$BIG_DIR/$kind-$tag.rss")"; }
+        [[ $row == *,nan,* ]] && { complete=no; INCOMPLETE=1; }
+        echo "$row,$complete" | tee -a "$BIG_CSV" >&2
+      done
+      stop_gateway "$name"
+      stop_pid "$sink_pid"
+    done
+  done
+  ((INCOMPLETE)) && die "some big-message runs failed (complete=no in $BIG_CSV)"
+  log "done: $BIG_CSV"
+  exit 0
+fi
+
 # ---------------------------------------------------------------- the run
 log "machine: $(nproc) cores; $(free -h | awk '/^Mem:/ { print $2 " memory, " $7 " available" }'); results: $CSV"
 for size in "${SIZES[@]}"; do
   for ((rep = 1; rep <= REPS; rep++)); do
-    for system in gateway postfix; do
-      log "throughput $system size=$size rep=$rep (${COUNT[$size]} messages, $SESSIONS sessions)"
+    for system in "${SYSTEMS[@]}"; do
+      log "throughput $system size=$size rep=$rep ($([[ $system == secure ]] && echo "${SECURE_COUNT[$size]}" || echo "${COUNT[$size]}") messages, $SESSIONS sessions)"
       throughput "$system" "$size" "$rep"
     done
   done
@@ -572,8 +667,19 @@ awk -F, -v id="$RUN_ID" '$1 == id {
     if (n == 0) return ""
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
+  # Median over repetitions of rate(A)/rate(B), each pair from the same repetition (neighbouring runs).
+  function paired(a, b, s,   k, f, pairs, pr) {
+    pairs = ""
+    for (k in rate) {
+      split(k, f, SUBSEP)
+      if (f[1] == a && f[2] == s && ((b SUBSEP s SUBSEP f[3]) in rate) && rate[b SUBSEP s SUBSEP f[3]] > 0)
+        pairs = pairs " " rate[k] / rate[b SUBSEP s SUBSEP f[3]]
+    }
+    pr = median(pairs)
+    return pr == "" ? "" : sprintf("%.2f", pr)
+  }
   END {
-    print "size_bytes,gateway_delivered_msgs_per_s,postfix_delivered_msgs_per_s,ratio_gateway_postfix,median_paired_ratio,gateway_submit_msgs_per_s,postfix_submit_msgs_per_s,gateway_cpu_ms_per_msg,postfix_cpu_ms_per_msg,gateway_lat_p50_ms,gateway_lat_p95_ms,postfix_lat_p50_ms,postfix_lat_p95_ms"
+    print "size_bytes,gateway_delivered_msgs_per_s,postfix_delivered_msgs_per_s,ratio_gateway_postfix,median_paired_ratio,gateway_submit_msgs_per_s,postfix_submit_msgs_per_s,gateway_cpu_ms_per_msg,postfix_cpu_ms_per_msg,gateway_lat_p50_ms,gateway_lat_p95_ms,postfix_lat_p50_ms,postfix_lat_p95_ms,secure_delivered_msgs_per_s,ratio_secure_gateway,ratio_secure_postfix,paired_secure_gateway,paired_secure_postfix,secure_submit_msgs_per_s,secure_cpu_ms_per_msg"
     for (s in sizes) {
       g = median(tp["gateway" SUBSEP s]); p = median(tp["postfix" SUBSEP s])
       # Each gateway run against the Postfix run right after it (same repetition): the pair saw the same load.
@@ -584,10 +690,14 @@ awk -F, -v id="$RUN_ID" '$1 == id {
           pairs = pairs " " rate[k] / rate["postfix" SUBSEP s SUBSEP f[3]]
       }
       pr = median(pairs)
-      printf "%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", s, g, p, (p > 0 ? sprintf("%.2f", g / p) : ""), (pr == "" ? "" : sprintf("%.2f", pr)),
+      sc = median(tp["secure" SUBSEP s])
+      printf "%d,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", s, g, p, (p > 0 ? sprintf("%.2f", g / p) : ""), (pr == "" ? "" : sprintf("%.2f", pr)),
         median(sub_["gateway" SUBSEP s]), median(sub_["postfix" SUBSEP s]),
         median(cpu["gateway" SUBSEP s]), median(cpu["postfix" SUBSEP s]),
-        median(p50["gateway" SUBSEP s]), median(p95["gateway" SUBSEP s]), median(p50["postfix" SUBSEP s]), median(p95["postfix" SUBSEP s])
+        median(p50["gateway" SUBSEP s]), median(p95["gateway" SUBSEP s]), median(p50["postfix" SUBSEP s]), median(p95["postfix" SUBSEP s]),
+        sc, (sc != "" && g > 0 ? sprintf("%.2f", sc / g) : ""), (sc != "" && p > 0 ? sprintf("%.2f", sc / p) : ""),
+        paired("secure", "gateway", s), paired("secure", "postfix", s),
+        median(sub_["secure" SUBSEP s]), median(cpu["secure" SUBSEP s])
     }
   }' "$CSV" | (read -r h; echo "$h"; sort -t, -k1,1n) >"$SUMMARY"
 log "medians ($SUMMARY):"
@@ -596,11 +706,12 @@ column -s, -t "$SUMMARY" >&2 2>/dev/null || cat "$SUMMARY" >&2
 PNG="$RESULTS/relay${BENCH_TAG:+-$BENCH_TAG}.png"
 [[ $MODE == quick ]] && PNG="$RESULTS/relay-quick.png"
 if have gnuplot; then
-  awk -F, 'NR > 1 { printf "\"%s KiB\" %s %s %s\n", $1 / 1024, $2, $3, $4 }' "$SUMMARY" >"$WORK/plot.dat"
+  # columns: label, gateway, postfix, gateway/postfix, secure, secure/gateway, secure/postfix ("-" when absent)
+  awk -F, 'NR > 1 { printf "\"%s KiB\" %s %s %s %s %s %s\n", $1 / 1024, $2, $3, $4, ($14 == "" ? 0 : $14), ($15 == "" ? 0 : $15), ($16 == "" ? 0 : $16) }' "$SUMMARY" >"$WORK/plot.dat"
   gnuplot <<EOF || die "gnuplot failed"
 set terminal pngcairo size 900,560 font "sans,11" noenhanced
 set output "$PNG"
-set title "Plain relay, 20 sessions, delivered msg/s at smtp-sink (median of $REPS, $(date -u +%Y-%m-%d), $(nproc) cores)"
+set title "20 sessions, delivered msg/s at smtp-sink (median of $REPS, $(date -u +%Y-%m-%d), $(nproc) cores)\nsecure = vaulted msg/s (one notification per message)"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.85 border -1
@@ -610,10 +721,12 @@ set xlabel "message size (smtp-source -l)"
 set yrange [0:*]
 set grid ytics
 set key top right
-plot "$WORK/plot.dat" using 2:xtic(1) title "SecureMailbox gateway" lc rgb "#d95f02", \
+plot "$WORK/plot.dat" using 2:xtic(1) title "gateway, plain relay" lc rgb "#d95f02", \
+     "" using 5 title "gateway, secure (vaulted)" lc rgb "#7570b3", \
      "" using 3 title "Postfix 3.7 (fsync on)" lc rgb "#1b9e77", \
-     "" using 0:2:(sprintf("%.0f (x%.2f)", \$2, \$4)) with labels offset -4,0.8 notitle, \
-     "" using 0:3:(sprintf("%.0f", \$3)) with labels offset 4,0.8 notitle
+     "" using (\$0-0.25):2:(sprintf("%.0f\\nx%.2f P", \$2, \$4)) with labels offset 0,1.8 notitle, \
+     "" using 0:5:(sprintf("%.0f\\nx%.2f G\\nx%.2f P", \$5, \$6, \$7)) with labels offset 0,2.4 notitle, \
+     "" using (\$0+0.25):3:(sprintf("%.0f", \$3)) with labels offset 0,0.8 notitle
 EOF
   log "plot: $PNG"
 else
