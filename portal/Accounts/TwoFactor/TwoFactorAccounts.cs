@@ -1,15 +1,31 @@
 using Microsoft.EntityFrameworkCore;
 using SecureMailbox.Portal.Data;
+using SecureMailbox.Vault.Accounts;
+using SecureMailbox.Vault.Data;
 
 namespace SecureMailbox.Portal.Accounts.TwoFactor;
 
 /// <summary>An account's TOTP state: the pending secret during enabling, the enabled secret, its last used step.</summary>
-public sealed class TwoFactorAccounts(IDbContextFactory<PortalDbContext> dbFactory, TotpSecretProtector protector, Totp totp, TimeProvider time)
+public sealed class TwoFactorAccounts(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    IDbContextFactory<VaultDbContext> vaultFactory,
+    TotpSecretProtector protector,
+    Totp totp,
+    TimeProvider time)
 {
+    /// <summary>
+    /// Whether sign-in needs a second factor. Fails closed: backup-code keys in the vault (created only when 2FA is
+    /// turned on) also count, so losing or replacing the portal database never silently turns 2FA off.
+    /// </summary>
     public async Task<bool> IsEnabledAsync(Guid accountId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.TwoFactorSecrets.AnyAsync(t => t.AccountId == accountId && t.EnabledAt != null, cancellationToken);
+        if (await db.TwoFactorSecrets.AnyAsync(t => t.AccountId == accountId && t.EnabledAt != null, cancellationToken))
+        {
+            return true;
+        }
+        await using var vault = await vaultFactory.CreateDbContextAsync(cancellationToken);
+        return await vault.AccountKeys.AnyAsync(k => k.AccountId == accountId && k.Kind == AccountKeyKind.BackupCode, cancellationToken);
     }
 
     /// <summary>A fresh secret for an account that has not enabled 2FA (replaces an unconfirmed one).</summary>

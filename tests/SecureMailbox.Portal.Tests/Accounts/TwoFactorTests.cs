@@ -291,6 +291,45 @@ public sealed partial class TwoFactorTests
         Assert.That(BrowserSteps.Text(page.Html), Does.Contain("I have installed an authenticator app").And.Contain("Identity check"));
     }
 
+    [Test]
+    public async Task ExistingPortalDatabase_GetsTheNewTablesAtStart()
+    {
+        using var client = await SignedInAsync();
+        var factory = _portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            await db.Database.ExecuteSqlRawAsync("DROP TABLE \"TwoFactorSecrets\"");
+            await db.Database.ExecuteSqlRawAsync("DROP TABLE \"TwoFactorSetups\"");
+            await db.Database.ExecuteSqlRawAsync("DROP TABLE \"BackupCodes\"");
+            await db.Database.ExecuteSqlRawAsync("DROP TABLE \"PendingSignIns\"");
+        }
+
+        await new PortalDatabaseCreator(factory).StartAsync(CancellationToken.None);
+
+        await using var after = await factory.CreateDbContextAsync();
+        Assert.That(await after.TwoFactorSecrets.CountAsync() + await after.TwoFactorSetups.CountAsync() + await after.BackupCodes.CountAsync() + await after.PendingSignIns.CountAsync(), Is.Zero);
+        Assert.That(await after.Sessions.CountAsync(), Is.EqualTo(1), "existing rows are kept");
+        using var signIn = await PasswordStepAsync(_portal.Browser());
+        Assert.That(signIn.Location(), Is.EqualTo("/mailbox"));
+    }
+
+    [Test]
+    public async Task PortalDatabaseLost_TwoFactorStaysRequired()
+    {
+        using var setup = await SignedInAsync();
+        await EnableAsync(setup);
+        var factory = _portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            await db.TwoFactorSecrets.ExecuteDeleteAsync();
+        }
+
+        using var client = _portal.Browser();
+        using var signIn = await PasswordStepAsync(client);
+
+        Assert.That(signIn.Location(), Is.EqualTo("/signin/second-factor"), "fails closed while backup-code keys exist in the vault");
+    }
+
     [GeneratedRegex("<code class=\"secret\">([A-Z2-7 ]+)</code>")]
     private static partial Regex SecretField();
 
