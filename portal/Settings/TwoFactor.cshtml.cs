@@ -153,8 +153,8 @@ public sealed class TwoFactorPage(
         return Page();
     }
 
-    /// <summary>A new set of backup codes (password again); the old set stops working.</summary>
-    public async Task<IActionResult> OnPostRegenerateAsync([FromForm] string? password)
+    /// <summary>A new set of backup codes (password and an app code again: A13); the old set stops working.</summary>
+    public async Task<IActionResult> OnPostRegenerateAsync([FromForm] string? password, [FromForm] string? code)
     {
         var cancellationToken = HttpContext.RequestAborted;
         if (!await twoFactor.IsEnabledAsync(Session.AccountId, cancellationToken))
@@ -163,7 +163,13 @@ public sealed class TwoFactorPage(
         }
         if (!await signIn.VerifyPasswordAsync(Session.AccountId, password, RateLimits.ClientIp(HttpContext), cancellationToken))
         {
+            RemainingCodes = await backupCodes.RemainingAsync(Session.AccountId, cancellationToken);
             return Fail(TwoFactorStep.Enabled, "WrongPassword");
+        }
+        if (!await twoFactor.VerifyAsync(Session.AccountId, code, cancellationToken))
+        {
+            RemainingCodes = await backupCodes.RemainingAsync(Session.AccountId, cancellationToken);
+            return Fail(TwoFactorStep.Enabled, "WrongCode");
         }
         Codes = await backupCodes.RegenerateAsync(Session.AccountId, Session.Key, cancellationToken);
         Step = TwoFactorStep.Codes;

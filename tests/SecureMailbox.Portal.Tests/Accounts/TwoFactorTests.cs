@@ -246,11 +246,14 @@ public sealed partial class TwoFactorTests
     public async Task RegenerateBackupCodes_OldSetStopsWorking()
     {
         using var setup = await SignedInAsync();
-        var (_, oldCodes) = await EnableAsync(setup);
+        var (secret, oldCodes) = await EnableAsync(setup);
         var page = await setup.PageAsync(Page);
-        using var wrongPassword = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", "fel"));
+        _portal.Time.Advance(TimeSpan.FromSeconds(30));
+        using var wrongPassword = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", "fel"), ("code", CodeNow(secret)));
         Assert.That(wrongPassword.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-        using var regenerated = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", RecipientJourney.Password));
+        using var noCode = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", RecipientJourney.Password), ("code", ""));
+        Assert.That(noCode.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "re-authentication needs the second factor too");
+        using var regenerated = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", RecipientJourney.Password), ("code", CodeNow(secret)));
         var newCodes = CodesFrom(await regenerated.Content.ReadAsStringAsync());
         Assert.That(newCodes, Has.Count.EqualTo(10));
         Assert.That(newCodes, Has.None.AnyOf(oldCodes.ToArray()));
