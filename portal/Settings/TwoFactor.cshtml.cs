@@ -36,7 +36,8 @@ public sealed class TwoFactorPage(
     SmsCodes smsCodes,
     IDbContextFactory<PortalDbContext> dbFactory,
     IDbContextFactory<VaultDbContext> vaultFactory,
-    TimeProvider time) : SignedInPageModel(sessions)
+    TimeProvider time,
+    ILogger<TwoFactorPage> logger) : SignedInPageModel(sessions)
 {
     private static readonly TimeSpan SetupLifetime = TimeSpan.FromMinutes(15);
 
@@ -149,6 +150,7 @@ public sealed class TwoFactorPage(
             await db.PreSessions.Where(p => p.Id == setup.PreSessionId).ExecuteDeleteAsync(cancellationToken);
         }
         Codes = await backupCodes.RegenerateAsync(Session.AccountId, Session.Key, cancellationToken);
+        logger.LogInformation("Two-factor sign-in turned on for account {AccountId}", Session.AccountId);
         Step = TwoFactorStep.Codes;
         return Page();
     }
@@ -166,11 +168,17 @@ public sealed class TwoFactorPage(
             RemainingCodes = await backupCodes.RemainingAsync(Session.AccountId, cancellationToken);
             return Fail(TwoFactorStep.Enabled, "WrongPassword");
         }
-        if (!await twoFactor.VerifyAsync(Session.AccountId, code, cancellationToken))
+        await using var vault = await vaultFactory.CreateDbContextAsync(cancellationToken);
+        var email = await vault.Accounts.Where(a => a.Id == Session.AccountId).Select(a => a.Email).SingleAsync(cancellationToken);
+        var ip = RateLimits.ClientIp(HttpContext);
+        // Wrong app codes here count like wrong sign-in codes, so a stolen session cannot try codes without limit.
+        if (await signIn.IsThrottledAsync(email, ip, cancellationToken) || !await twoFactor.VerifyAsync(Session.AccountId, code, cancellationToken))
         {
+            await signIn.SecondFactorFailedAsync(email, ip, cancellationToken);
             RemainingCodes = await backupCodes.RemainingAsync(Session.AccountId, cancellationToken);
             return Fail(TwoFactorStep.Enabled, "WrongCode");
         }
+        logger.LogInformation("Backup codes regenerated for account {AccountId}", Session.AccountId);
         Codes = await backupCodes.RegenerateAsync(Session.AccountId, Session.Key, cancellationToken);
         Step = TwoFactorStep.Codes;
         return Page();

@@ -253,6 +253,7 @@ public sealed partial class TwoFactorTests
         Assert.That(wrongPassword.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         using var noCode = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", RecipientJourney.Password), ("code", ""));
         Assert.That(noCode.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "re-authentication needs the second factor too");
+        Assert.That(_portal.Logs.Lines, Has.None.Contains(TotpCore.Base32(secret)), "the secret is never logged");
         using var regenerated = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", RecipientJourney.Password), ("code", CodeNow(secret)));
         var newCodes = CodesFrom(await regenerated.Content.ReadAsStringAsync());
         Assert.That(newCodes, Has.Count.EqualTo(10));
@@ -264,6 +265,26 @@ public sealed partial class TwoFactorTests
         Assert.That(old.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         using var fresh = await SecondStepAsync(client, "backupCode", newCodes[0]);
         Assert.That(fresh.Location(), Is.EqualTo("/mailbox"));
+    }
+
+    [Test]
+    public async Task Regenerate_WrongAppCodes_CountTowardsThrottling()
+    {
+        using var setup = await SignedInAsync();
+        var (secret, _) = await EnableAsync(setup);
+        var page = await setup.PageAsync(Page);
+        _portal.Time.Advance(TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 20; i++)
+        {
+            using var wrong = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", RecipientJourney.Password), ("code", "000000"));
+            Assert.That(wrong.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        }
+
+        using var right = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", RecipientJourney.Password), ("code", CodeNow(secret)));
+        using var signIn = await PasswordStepAsync(_portal.Browser());
+
+        Assert.That(right.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "throttled");
+        Assert.That(signIn.StatusCode, Is.EqualTo((HttpStatusCode)429));
     }
 
     [Test]
