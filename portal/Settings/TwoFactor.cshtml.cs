@@ -111,6 +111,21 @@ public sealed class TwoFactorPage(
         return Redirect("/settings/two-factor");
     }
 
+    /// <summary>A new SMS code (same request, so the resend delays and send limits apply).</summary>
+    public async Task<IActionResult> OnPostResendAsync()
+    {
+        var cancellationToken = HttpContext.RequestAborted;
+        var setup = await SetupAsync(cancellationToken);
+        if (setup is not { SmsVerified: false })
+        {
+            return Redirect("/settings/two-factor");
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var preSession = await db.PreSessions.AsNoTracking().SingleAsync(p => p.Id == setup.PreSessionId, cancellationToken);
+        var sent = await smsCodes.SendAsync(preSession, RateLimits.ClientIp(HttpContext), cancellationToken);
+        return sent.Outcome == SendOutcome.Sent ? Redirect("/settings/two-factor") : Fail(TwoFactorStep.Sms, "TooManyCodes");
+    }
+
     /// <summary>The QR code of the unconfirmed secret, as a PNG from this server (never a third-party QR service).</summary>
     public async Task<IActionResult> OnGetQrAsync()
     {

@@ -141,6 +141,25 @@ public sealed partial class TwoFactorTests
     }
 
     [Test]
+    public async Task Enable_ExpiredSmsCodeRefused_NewCodeWorks()
+    {
+        using var client = await SignedInAsync();
+        var start = await client.PageAsync(Page);
+        using var started = await client.PostFormAsync(Page + "?handler=Start", start.Html, ("password", RecipientJourney.Password), ("installed", "true"));
+        var oldCode = _portal.LatestSmsCode();
+        _portal.Time.Advance(TimeSpan.FromMinutes(11));
+        var sms = await client.PageAsync(Page);
+        using var expired = await client.PostFormAsync(Page + "?handler=Sms", sms.Html, ("code", oldCode));
+        Assert.That(expired.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+
+        using var resent = await client.PostFormAsync(Page + "?handler=Resend", sms.Html);
+        Assert.That(resent.Location(), Is.EqualTo(Page));
+        using var fresh = await client.PostFormAsync(Page + "?handler=Sms", sms.Html, ("code", _portal.LatestSmsCode()));
+        Assert.That(fresh.Location(), Is.EqualTo(Page));
+        Assert.That((await client.PageAsync(Page)).Html, Does.Contain("handler=Confirm"));
+    }
+
+    [Test]
     public async Task BackupCodes_DownloadAsText()
     {
         using var client = await SignedInAsync();
@@ -292,7 +311,7 @@ public sealed partial class TwoFactorTests
     {
         using var setup = await SignedInAsync();
         var (secret, codes) = await EnableAsync(setup);
-        foreach (var handler in new[] { "Start", "Sms", "Confirm", "Regenerate", "Download" })
+        foreach (var handler in new[] { "Start", "Sms", "Resend", "Confirm", "Regenerate", "Download" })
         {
             using var response = await setup.PostFormAsync(Page + "?handler=" + handler, "", ("password", RecipientJourney.Password), ("installed", "true"), ("codes", codes[0]));
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), handler);
