@@ -9,6 +9,12 @@ public static class AccountsServiceCollectionExtensions
         services.AddSingleton<PasswordPolicy>();
         services.AddSingleton<AccountKeys>();
         services.AddSingleton<SignInService>();
+        services.AddSingleton<SignInCompletion>();
+        services.AddSingleton<TwoFactor.Totp>();
+        services.AddSingleton<TwoFactor.TotpSecretProtector>();
+        services.AddSingleton<TwoFactor.TwoFactorAccounts>();
+        services.AddSingleton<TwoFactor.BackupCodes>();
+        services.AddSingleton<TwoFactor.PendingSignIns>();
         return services;
     }
 }

@@ -18,10 +18,8 @@ namespace SecureMailbox.Portal.Accounts;
 public sealed class SignInPage(
     SignInService signIn,
     SessionStore sessions,
-    PreSessionStore preSessions,
-    AccountKeys keys,
-    CookiePolicy cookies,
-    IDbContextFactory<VaultDbContext> vaultFactory) : PageModel
+    SignInCompletion completion,
+    TwoFactor.PendingSignIns pendingSignIns) : PageModel
 {
     public string ReturnUrl { get; private set; } = "/mailbox";
 
@@ -47,7 +45,7 @@ public sealed class SignInPage(
         ReturnUrl = LocalReturnUrl.Or(returnUrl, "/mailbox");
         Email = email is { Length: <= 320 } ? email : "";
         var result = await signIn.SignInAsync(email, password, RateLimits.ClientIp(HttpContext), HttpContext.RequestAborted);
-        if (result.Outcome != SignInOutcome.Success)
+        if (result.Outcome is not (SignInOutcome.Success or SignInOutcome.SecondFactorRequired))
         {
             Failed = true;
             Throttled = result.Outcome == SignInOutcome.Throttled;
@@ -55,23 +53,12 @@ public sealed class SignInPage(
             return Page();
         }
         using var key = result.Key!;
-        var account = result.Account!;
-        await sessions.StartAsync(HttpContext, account.Id, key, HttpContext.RequestAborted);
-        PortalLocalizationServiceCollectionExtensions.SetLanguageCookie(HttpContext, cookies, account.Language);
-        var preSession = await preSessions.FindAsync(HttpContext, HttpContext.RequestAborted);
-        if (preSession is not null && preSession.AccountId == account.Id)
+        if (result.Outcome == SignInOutcome.SecondFactorRequired)
         {
-            using var linkKey = preSessions.UnlockLinkKey(HttpContext, preSession);
-            if (linkKey is not null)
-            {
-                await keys.ClaimAsync(account.Id, preSession.LinkId, linkKey, AgeRecipient.Parse(account.PublicKey!), HttpContext.RequestAborted);
-            }
-            await preSessions.EndAsync(HttpContext, preSession.Id, HttpContext.RequestAborted);
-            await using var db = await vaultFactory.CreateDbContextAsync(HttpContext.RequestAborted);
-            var itemId = await db.MailboxItems.Where(i => i.AccountId == account.Id && i.MessageId == preSession.MessageId)
-                .Select(i => (Guid?)i.Id).FirstOrDefaultAsync(HttpContext.RequestAborted);
-            return Redirect(itemId is null ? "/mailbox" : $"/mailbox/m/{itemId}");
+            // Nothing is unlocked yet: the key waits wrapped under the pending cookie's secret for the second step.
+            await pendingSignIns.StartAsync(HttpContext, result.Account!.Id, key, ReturnUrl, HttpContext.RequestAborted);
+            return Redirect("/signin/second-factor");
         }
-        return Redirect(ReturnUrl == "/claim" ? "/mailbox" : ReturnUrl);
+        return Redirect(await completion.CompleteAsync(HttpContext, result.Account!, key, ReturnUrl, HttpContext.RequestAborted));
     }
 }

@@ -40,6 +40,7 @@ public sealed class SignInOptions
 public sealed class SignInService(
     IDbContextFactory<VaultDbContext> vaultFactory,
     RateLimits limits,
+    TwoFactor.TwoFactorAccounts twoFactor,
     IOptions<SignInOptions> options,
     ILogger<SignInService> logger)
 {
@@ -79,8 +80,12 @@ public sealed class SignInService(
             }
             else
             {
-                // Second factor: when the account has TOTP enabled, return SecondFactorRequired here and keep the
-                // key only in the next step's protected state (a later issue).
+                // Second factor: the key goes only into the pending sign-in's cookie-wrapped state; the failure
+                // counter is cleared once the second step succeeds (SecondFactorSucceededAsync).
+                if (await twoFactor.IsEnabledAsync(account.Id, cancellationToken))
+                {
+                    return new SignInResult(SignInOutcome.SecondFactorRequired, account, key);
+                }
                 await limits.ClearAsync(accountKey, cancellationToken);
                 return new SignInResult(SignInOutcome.Success, account, key);
             }
@@ -93,6 +98,21 @@ public sealed class SignInService(
         return new SignInResult(SignInOutcome.Failed, null, null);
     }
 
+    /// <summary>Whether the account or this address is over the failure limits (checked again at the second step).</summary>
+    public async Task<bool> IsThrottledAsync(string email, string clientIp, CancellationToken cancellationToken) =>
+        await limits.CountAsync("signin-ip:" + clientIp, TimeSpan.FromHours(1), cancellationToken) >= options.Value.MaxFailuresPerIpPerHour
+        || await limits.CountAsync("signin-account:" + VaultWriter.Normalise(email), TimeSpan.FromHours(1), cancellationToken) >= options.Value.MaxFailuresPerAccountPerHour;
+
+    /// <summary>A wrong second factor counts like a wrong password.</summary>
+    public async Task SecondFactorFailedAsync(string email, string clientIp, CancellationToken cancellationToken)
+    {
+        await limits.AddAsync(cancellationToken, "signin-account:" + VaultWriter.Normalise(email), "signin-ip:" + clientIp);
+        logger.LogInformation("Failed second factor from {Ip}", clientIp);
+    }
+
+    public Task SecondFactorSucceededAsync(string email, CancellationToken cancellationToken) =>
+        limits.ClearAsync("signin-account:" + VaultWriter.Normalise(email), cancellationToken);
+
     /// <summary>Re-checks the password of a signed-in account (export, sensitive settings).</summary>
     public async Task<bool> VerifyPasswordAsync(Guid accountId, string? password, string clientIp, CancellationToken cancellationToken)
     {
@@ -100,6 +120,6 @@ public sealed class SignInService(
         var email = await db.Accounts.Where(a => a.Id == accountId).Select(a => a.Email).SingleAsync(cancellationToken);
         var result = await SignInAsync(email, password, clientIp, cancellationToken);
         result.Key?.Dispose();
-        return result.Outcome == SignInOutcome.Success;
+        return result.Outcome is SignInOutcome.Success or SignInOutcome.SecondFactorRequired;
     }
 }

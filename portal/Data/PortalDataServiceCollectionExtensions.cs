@@ -56,7 +56,22 @@ internal sealed class PortalDatabaseCreator(IDbContextFactory<PortalDbContext> f
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        await db.Database.EnsureCreatedAsync(cancellationToken);
+        if (!await db.Database.EnsureCreatedAsync(cancellationToken))
+        {
+            // An existing portal.db from before a table was added (the two-factor tables): create what is missing.
+            // Additive only; a change to an existing table still needs migrations.
+            var script = db.Database.GenerateCreateScript()
+                .Replace("CREATE TABLE \"", "CREATE TABLE IF NOT EXISTS \"", StringComparison.Ordinal)
+                .Replace("CREATE UNIQUE INDEX \"", "CREATE UNIQUE INDEX IF NOT EXISTS \"", StringComparison.Ordinal)
+                .Replace("CREATE INDEX \"", "CREATE INDEX IF NOT EXISTS \"", StringComparison.Ordinal);
+            foreach (var statement in script.Split(";", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (statement.Length > 0 && !statement.StartsWith("--", StringComparison.Ordinal))
+                {
+                    await db.Database.ExecuteSqlRawAsync(statement, cancellationToken);
+                }
+            }
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -17,6 +17,14 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 
     public DbSet<RateEvent> RateEvents => Set<RateEvent>();
 
+    public DbSet<TwoFactorSecret> TwoFactorSecrets => Set<TwoFactorSecret>();
+
+    public DbSet<TwoFactorSetup> TwoFactorSetups => Set<TwoFactorSetup>();
+
+    public DbSet<BackupCodeHash> BackupCodes => Set<BackupCodeHash>();
+
+    public DbSet<PendingSignIn> PendingSignIns => Set<PendingSignIn>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -41,6 +49,22 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             e.HasKey(r => r.Id);
             e.Property(r => r.Key).HasMaxLength(128);
             e.HasIndex(r => new { r.Key, r.At });
+        });
+        modelBuilder.Entity<TwoFactorSecret>(e => e.HasKey(t => t.AccountId));
+        modelBuilder.Entity<TwoFactorSetup>(e =>
+        {
+            e.HasKey(t => t.Id);
+            e.Property(t => t.Id).HasMaxLength(64);
+        });
+        modelBuilder.Entity<BackupCodeHash>(e =>
+        {
+            e.HasKey(b => b.Id);
+            e.HasIndex(b => b.AccountId);
+        });
+        modelBuilder.Entity<PendingSignIn>(e =>
+        {
+            e.HasKey(p => p.Id);
+            e.Property(p => p.Id).HasMaxLength(64);
         });
     }
 }
@@ -128,4 +152,70 @@ public sealed class RateEvent
     public required string Key { get; set; }
 
     public DateTime At { get; set; }
+}
+
+/// <summary>
+/// An account's TOTP secret, AES-GCM encrypted under a key derived from the server secret (see
+/// <c>TotpSecretProtector</c>). <see cref="EnabledAt"/> is null while the user has not yet confirmed a code.
+/// </summary>
+public sealed class TwoFactorSecret
+{
+    public Guid AccountId { get; set; }
+
+    public required byte[] EncryptedSecret { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime? EnabledAt { get; set; }
+
+    /// <summary>The last accepted TOTP time step: a code for this step or an earlier one is refused (replay).</summary>
+    public long LastUsedStep { get; set; }
+}
+
+/// <summary>An "enable 2FA" in progress for one session (id = the session row id): password checked, SMS sent/checked.</summary>
+public sealed class TwoFactorSetup
+{
+    public required string Id { get; set; }
+
+    public Guid AccountId { get; set; }
+
+    /// <summary>The pre-session row the SMS code request hangs on (reusing the verification code rules).</summary>
+    public Guid PreSessionId { get; set; }
+
+    public bool SmsVerified { get; set; }
+
+    public DateTime ExpiresAt { get; set; }
+}
+
+/// <summary>One unused backup code: a keyed hash of the code and the vault <c>AccountKey</c> it wraps.</summary>
+public sealed class BackupCodeHash
+{
+    public Guid Id { get; set; } = Guid.NewGuid();
+
+    public Guid AccountId { get; set; }
+
+    /// <summary>The vault AccountKey (Kind BackupCode) wrapped under this code with Argon2id.</summary>
+    public Guid AccountKeyId { get; set; }
+
+    /// <summary>HMAC-SHA256(server key, account id ‖ normalised code).</summary>
+    public required byte[] Hash { get; set; }
+}
+
+/// <summary>
+/// A sign-in whose password was right and whose second factor is due. The account key is wrapped under a random key
+/// that lives only in the pending cookie (like sessions); the row grants nothing by itself.
+/// </summary>
+public sealed class PendingSignIn
+{
+    public required string Id { get; set; }
+
+    public Guid AccountId { get; set; }
+
+    public required byte[] WrappedKey { get; set; }
+
+    public string ReturnUrl { get; set; } = "/mailbox";
+
+    public DateTime ExpiresAt { get; set; }
+
+    public int Attempts { get; set; }
 }
