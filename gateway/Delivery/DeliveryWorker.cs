@@ -141,10 +141,7 @@ public sealed class DeliveryWorker(
         {
             await using var content = queue.OpenContent(message);
             headers = await HeaderList.LoadAsync(content, cancellationToken);
-            foreach (var header in headers.Where(h => h.Field.StartsWith("X-SecureMailbox", StringComparison.OrdinalIgnoreCase)).ToList())
-            {
-                headers.Remove(header);
-            }
+            MessageRewriter.RemovePrivateHeaders(headers);
         }
         catch (Exception exception) when (exception is IOException or FormatException or ParseException)
         {

@@ -59,6 +59,24 @@ public static class MessageRewriter
         return at < 0 ? -1 : from + at + 4;
     }
 
+    /// <summary>Removes the gateway's private header fields (<c>X-SecureMailbox</c>, <c>X-SecureMailbox-*</c>) from parsed headers.</summary>
+    public static void RemovePrivateHeaders(HeaderList headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        foreach (var header in headers.Where(h => IsPrivateField(h.Field)).ToList())
+        {
+            headers.Remove(header);
+        }
+    }
+
+    /// <summary>Whether a field name is one of the gateway's private headers (same rule as for raw header blocks).</summary>
+    public static bool IsPrivateField(string field)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        return field.Equals("X-SecureMailbox", StringComparison.OrdinalIgnoreCase)
+            || field.StartsWith("X-SecureMailbox-", StringComparison.OrdinalIgnoreCase);
+    }
+
     /// <summary>Removes X-SecureMailbox-* header fields (with their folded continuation lines) from a raw header block.</summary>
     public static byte[] StripPrivateHeaders(byte[] headerBlock)
     {

@@ -37,10 +37,7 @@ internal sealed class VaultSecureMessageHandler(
         await using var window = new SubStream(file, 0, envelope.MessageLength);
         using var message = await MimeMessage.LoadAsync(window, persistent: true, cancellationToken);
         var phones = ReadPhones(message.Headers);
-        foreach (var header in message.Headers.Where(h => h.Field.StartsWith("X-SecureMailbox", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            message.Headers.Remove(header);
-        }
+        MessageRewriter.RemovePrivateHeaders(message.Headers);
         var subject = RemoveKeywords(message.Subject ?? "");
         if (!string.Equals(subject, message.Subject ?? "", StringComparison.Ordinal))
         {

@@ -144,7 +144,7 @@ public sealed class SecureDeliveryTests : GatewayFixture
         // The add-in's own module (addin/web/headers.js) builds the headers, as the task pane does.
         var script = "import('./web/headers.js').then(m => process.stdout.write(JSON.stringify(m.buildSecureHeaders([" +
             "{ address: 'Cecilia@Patient.example', phone: '+46701230001' }, { address: 'dag@patient.example', phone: '+358401234567' }]))))";
-        var (exitCode, stdout, stderr) = await RunAsync("node", ["--input-type=module", "-e", script], Path.Combine(RepositoryRoot(), "addin"));
+        var (exitCode, stdout, stderr) = await RunAsync("node", ["--input-type=module", "-e", script], Path.Combine(GatewayProcess.RepositoryRoot(), "addin"));
         Assert.That(exitCode, Is.EqualTo(0), stderr);
         var headers = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(stdout)!;
         var message = SecureMessage("Från tillägget", ("Cecilia", "cecilia@patient.example"), ("Dag", "dag@patient.example"));
@@ -163,16 +163,6 @@ public sealed class SecureDeliveryTests : GatewayFixture
             using var link = (await reader.UnlockLinkAsync(LinkToken(notification), CancellationToken.None))!;
             Assert.That(link.Link.Phone, Is.EqualTo(phone));
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SecureMailbox.sln")))
-        {
-            directory = directory.Parent;
-        }
-        return directory?.FullName ?? throw new InvalidOperationException("SecureMailbox.sln not found above the test directory");
     }
 
     [Test]
