@@ -15,6 +15,10 @@ public static class AccountsServiceCollectionExtensions
         services.AddSingleton<TwoFactor.TwoFactorAccounts>();
         services.AddSingleton<TwoFactor.BackupCodes>();
         services.AddSingleton<TwoFactor.PendingSignIns>();
+        services.AddSingleton<Security.SecurityEvents>();
+        services.AddSingleton<Security.Reauthentication>();
+        services.AddSingleton<Notices.NoticeMail>();
+        services.AddSingleton<Notices.AccountNotices>();
         return services;
     }
 }

@@ -18,6 +18,7 @@ public sealed class SecondFactorPage(
     BackupCodes backupCodes,
     SignInService signIn,
     SignInCompletion completion,
+    Security.SecurityEvents events,
     IDbContextFactory<VaultDbContext> vaultFactory) : PageModel
 {
     public bool Failed { get; private set; }
@@ -56,11 +57,13 @@ public sealed class SecondFactorPage(
             if (key is not null)
             {
                 await pendingSignIns.EndAsync(HttpContext, cancellationToken);
+                await events.RecordAsync(account.Id, Data.SecurityEventKind.BackupCodeUsed, HttpContext, cancellationToken);
             }
         }
         if (key is null)
         {
             await signIn.SecondFactorFailedAsync(account.Email, ip, cancellationToken);
+            await events.RecordAsync(account.Id, Data.SecurityEventKind.SecondFactorFailed, HttpContext, cancellationToken);
             if (!await pendingSignIns.FailAsync(pending, cancellationToken))
             {
                 await pendingSignIns.EndAsync(HttpContext, cancellationToken);

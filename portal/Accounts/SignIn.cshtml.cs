@@ -19,7 +19,8 @@ public sealed class SignInPage(
     SignInService signIn,
     SessionStore sessions,
     SignInCompletion completion,
-    TwoFactor.PendingSignIns pendingSignIns) : PageModel
+    TwoFactor.PendingSignIns pendingSignIns,
+    Security.SecurityEvents events) : PageModel
 {
     public string ReturnUrl { get; private set; } = "/mailbox";
 
@@ -49,6 +50,10 @@ public sealed class SignInPage(
         {
             Failed = true;
             Throttled = result.Outcome == SignInOutcome.Throttled;
+            if (result.FailedAccountId is { } failed)
+            {
+                await events.RecordAsync(failed, Data.SecurityEventKind.SignInFailed, HttpContext, HttpContext.RequestAborted);
+            }
             Response.StatusCode = Throttled ? StatusCodes.Status429TooManyRequests : StatusCodes.Status401Unauthorized;
             return Page();
         }

@@ -13,13 +13,20 @@ namespace SecureMailbox.Portal.Accounts;
 /// The end of every sign-in (password only, or password and second factor): the session starts, the language cookie
 /// is set, and a pre-session from a later link for the same account is claimed into the account. Returns where to go.
 /// </summary>
-public sealed class SignInCompletion(SessionStore sessions, PreSessionStore preSessions, AccountKeys keys, CookiePolicy cookies, IDbContextFactory<VaultDbContext> vaultFactory)
+public sealed class SignInCompletion(
+    SessionStore sessions,
+    PreSessionStore preSessions,
+    AccountKeys keys,
+    CookiePolicy cookies,
+    Security.SecurityEvents events,
+    IDbContextFactory<VaultDbContext> vaultFactory)
 {
     public async Task<string> CompleteAsync(HttpContext context, Account account, AgeIdentity key, string returnUrl, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(account);
         await sessions.StartAsync(context, account.Id, key, cancellationToken);
+        await events.RecordAsync(account.Id, Data.SecurityEventKind.SignedIn, context, cancellationToken);
         PortalLocalizationServiceCollectionExtensions.SetLanguageCookie(context, cookies, account.Language);
         var preSession = await preSessions.FindAsync(context, cancellationToken);
         if (preSession is not null && preSession.AccountId == account.Id)

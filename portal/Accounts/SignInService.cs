@@ -19,7 +19,8 @@ public enum SignInOutcome
     SecondFactorRequired,
 }
 
-public sealed record SignInResult(SignInOutcome Outcome, Account? Account, AgeIdentity? Key);
+/// <param name="FailedAccountId">For a wrong password on an existing account: whose security log records it.</param>
+public sealed record SignInResult(SignInOutcome Outcome, Account? Account, AgeIdentity? Key, Guid? FailedAccountId = null);
 
 /// <summary>Configuration section <c>SignIn</c> (SECURITY.md A4).</summary>
 public sealed class SignInOptions
@@ -95,7 +96,7 @@ public sealed class SignInService(
         }
         await limits.AddAsync(cancellationToken, accountKey, ipKey);
         logger.LogInformation("Failed sign-in from {Ip}", clientIp);
-        return new SignInResult(SignInOutcome.Failed, null, null);
+        return new SignInResult(SignInOutcome.Failed, null, null, account?.Id);
     }
 
     /// <summary>Whether the account or this address is over the failure limits (checked again at the second step).</summary>

@@ -5,7 +5,7 @@ using SecureMailbox.Portal.Sessions;
 namespace SecureMailbox.Portal.Accounts;
 
 /// <summary>POST only: sign out here, or everywhere (every session of the account).</summary>
-public sealed class SignOutPage(SessionStore sessions) : PageModel
+public sealed class SignOutPage(SessionStore sessions, Security.SecurityEvents events) : PageModel
 {
     public IActionResult OnGet() => NotFound();
 
@@ -21,6 +21,7 @@ public sealed class SignOutPage(SessionStore sessions) : PageModel
         if (session is not null)
         {
             await sessions.EndAllAsync(session.AccountId, HttpContext.RequestAborted);
+            await events.RecordAsync(session.AccountId, Data.SecurityEventKind.SignedOutEverywhere, HttpContext, HttpContext.RequestAborted);
         }
         await sessions.EndAsync(HttpContext, HttpContext.RequestAborted);
         return Redirect("/signin");

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Options;
 using SecureMailbox.Vault;
 
@@ -48,31 +49,48 @@ internal sealed class PortalSqlitePragmas : Microsoft.EntityFrameworkCore.Diagno
 }
 
 /// <summary>
-/// Creates the portal's tables at start. The portal database holds only short-lived state, so until its schema
-/// changes it is created rather than migrated (a schema change adds migrations like the vault's).
+/// Migrates the portal database at start. A <c>portal.db</c> from before the portal had migrations (created with
+/// EnsureCreated) is first completed to the Initial schema and recorded as at Initial, so its rows (two-factor
+/// secrets, backup codes) survive the upgrade.
 /// </summary>
-internal sealed class PortalDatabaseCreator(IDbContextFactory<PortalDbContext> factory) : IHostedService
+internal sealed class PortalDatabaseCreator(IDbContextFactory<PortalDbContext> factory, ILogger<PortalDatabaseCreator> logger) : IHostedService
 {
+    internal const string InitialMigration = "20261125160913_Initial";
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        if (!await db.Database.EnsureCreatedAsync(cancellationToken))
+        var connection = db.Database.GetDbConnection();
+        await connection.OpenAsync(cancellationToken);
+        if (await ScalarAsync(connection, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='PreSessions'", cancellationToken) > 0
+            && await ScalarAsync(connection, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='__EFMigrationsHistory'", cancellationToken) == 0)
         {
-            // An existing portal.db from before a table was added (the two-factor tables): create what is missing.
-            // Additive only; a change to an existing table still needs migrations.
-            var script = db.Database.GenerateCreateScript()
+            logger.LogInformation("Bringing a portal database from before migrations under migrations");
+            await using var initial = new PortalDbContext(new DbContextOptionsBuilder<PortalDbContext>().UseSqlite(connection).Options);
+            var migrator = initial.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
+            // The Initial script with "IF NOT EXISTS": adds tables that a very old file lacks, keeps the rest.
+            var script = migrator.GenerateScript(fromMigration: "0", toMigration: InitialMigration)
                 .Replace("CREATE TABLE \"", "CREATE TABLE IF NOT EXISTS \"", StringComparison.Ordinal)
                 .Replace("CREATE UNIQUE INDEX \"", "CREATE UNIQUE INDEX IF NOT EXISTS \"", StringComparison.Ordinal)
                 .Replace("CREATE INDEX \"", "CREATE INDEX IF NOT EXISTS \"", StringComparison.Ordinal);
             foreach (var statement in script.Split(";", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                if (statement.Length > 0 && !statement.StartsWith("--", StringComparison.Ordinal))
+                var sql = string.Join('\n', statement.Split('\n').Where(line => !line.TrimStart().StartsWith("--", StringComparison.Ordinal)));
+                if (sql.Trim().Length > 0 && !sql.Contains("BEGIN TRANSACTION", StringComparison.Ordinal) && !sql.Trim().Equals("COMMIT", StringComparison.Ordinal))
                 {
-                    await db.Database.ExecuteSqlRawAsync(statement, cancellationToken);
+                    await initial.Database.ExecuteSqlRawAsync(sql, cancellationToken);
                 }
             }
         }
+        await db.Database.MigrateAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static async Task<long> ScalarAsync(System.Data.Common.DbConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

@@ -25,6 +25,10 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 
     public DbSet<PendingSignIn> PendingSignIns => Set<PendingSignIn>();
 
+    public DbSet<SecurityEvent> SecurityEvents => Set<SecurityEvent>();
+
+    public DbSet<RecoveryRequest> RecoveryRequests => Set<RecoveryRequest>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -43,6 +47,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             e.HasKey(s => s.Id);
             e.Property(s => s.Id).HasMaxLength(64);
             e.HasIndex(s => s.AccountId);
+            e.Property(s => s.Device).HasMaxLength(100);
+            e.Property(s => s.Network).HasMaxLength(64);
         });
         modelBuilder.Entity<RateEvent>(e =>
         {
@@ -65,6 +71,23 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
         {
             e.HasKey(p => p.Id);
             e.Property(p => p.Id).HasMaxLength(64);
+        });
+        modelBuilder.Entity<SecurityEvent>(e =>
+        {
+            e.HasKey(v => v.Id);
+            e.Property(v => v.Kind).HasConversion<string>().HasMaxLength(40);
+            e.Property(v => v.Device).HasMaxLength(100);
+            e.Property(v => v.Network).HasMaxLength(64);
+            e.HasIndex(v => new { v.AccountId, v.At });
+        });
+        modelBuilder.Entity<RecoveryRequest>(e =>
+        {
+            e.HasKey(r => r.Id);
+            e.Property(r => r.Id).HasMaxLength(64);
+            e.Property(r => r.Purpose).HasConversion<string>().HasMaxLength(24);
+            e.Property(r => r.Phone).HasMaxLength(20);
+            e.Property(r => r.NewPhone).HasMaxLength(20);
+            e.HasIndex(r => r.AccountId);
         });
     }
 }
@@ -142,6 +165,15 @@ public sealed class PortalSession
     public DateTime LastSeenAt { get; set; }
 
     public DateTime AbsoluteExpiresAt { get; set; }
+
+    /// <summary>Browser and system from the User-Agent at sign-in ("Firefox on Windows"), for the Security page.</summary>
+    public string? Device { get; set; }
+
+    /// <summary>The network the session started from, approximated (IPv4 /24, IPv6 /48): see <c>ClientNetwork</c>.</summary>
+    public string? Network { get; set; }
+
+    /// <summary>When the user last re-entered password and second factor in this session (SECURITY.md A13).</summary>
+    public DateTime? ReauthenticatedAt { get; set; }
 }
 
 /// <summary>One counted event (an SMS sent, a failed sign-in) under a key such as <c>sms-phone:+4670…</c>.</summary>
@@ -218,4 +250,89 @@ public sealed class PendingSignIn
     public DateTime ExpiresAt { get; set; }
 
     public int Attempts { get; set; }
+}
+
+/// <summary>What happened to an account's security, for the user's Security page. Never holds a secret or a code.</summary>
+public enum SecurityEventKind
+{
+    SignedIn,
+    SignInFailed,
+    SecondFactorFailed,
+    SignedOutEverywhere,
+    SessionEnded,
+    Reauthenticated,
+    PasswordChanged,
+    PasswordResetWithBackupCode,
+    PasswordResetWithNewKey,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    TwoFactorRecovered,
+    BackupCodesRegenerated,
+    BackupCodeUsed,
+    PhoneChanged,
+    BackupPhoneAdded,
+    BackupPhoneRemoved,
+}
+
+/// <summary>One security event of an account (kept 180 days, deleted with the account).</summary>
+public sealed class SecurityEvent
+{
+    public long Id { get; set; }
+
+    public Guid AccountId { get; set; }
+
+    public DateTime At { get; set; }
+
+    public SecurityEventKind Kind { get; set; }
+
+    public string? Device { get; set; }
+
+    public string? Network { get; set; }
+}
+
+/// <summary>What a recovery request is for.</summary>
+public enum RecoveryPurpose
+{
+    ForgotPassword,
+    LostAuthenticator,
+    ChangePhone,
+    AddBackupPhone,
+}
+
+/// <summary>
+/// A recovery or phone change in progress, found by the SHA-256 of its cookie's id (like sessions). For an unknown
+/// address <see cref="AccountId"/> is null and the flow answers exactly as for a known one (SECURITY.md A12).
+/// A key unwrapped on the way (with a backup code or the password) is held only wrapped under the cookie's key.
+/// </summary>
+public sealed class RecoveryRequest
+{
+    public required string Id { get; set; }
+
+    public RecoveryPurpose Purpose { get; set; }
+
+    public Guid? AccountId { get; set; }
+
+    /// <summary>The pre-session row the SMS code request hangs on (the verification code rules apply).</summary>
+    public Guid? PreSessionId { get; set; }
+
+    /// <summary>The number the SMS code went to (the account's phone or backup phone), E.164.</summary>
+    public string? Phone { get; set; }
+
+    /// <summary>For phone changes: the new number, verified by its own SMS code before it is saved.</summary>
+    public string? NewPhone { get; set; }
+
+    public DateTime? SmsVerifiedAt { get; set; }
+
+    public DateTime? BackupCodeUsedAt { get; set; }
+
+    public DateTime? SecondFactorVerifiedAt { get; set; }
+
+    /// <summary>The account key (from a backup code or the password), wrapped under the cookie's key.</summary>
+    public byte[]? WrappedKey { get; set; }
+
+    public int Attempts { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime ExpiresAt { get; set; }
 }

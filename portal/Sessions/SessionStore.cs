@@ -50,6 +50,8 @@ public sealed class SessionStore(
             CreatedAt = now,
             LastSeenAt = now,
             AbsoluteExpiresAt = now + options.Value.AbsoluteTimeout,
+            Device = Accounts.Security.ClientDescription.Device(context),
+            Network = Accounts.Security.ClientDescription.Network(context),
         });
         await db.SaveChangesAsync(cancellationToken);
         context.Response.Cookies.Append(cookies.SessionCookie, secret.ToString(), cookies.Options(context, sameSite: SameSiteMode.Lax));
@@ -114,6 +116,51 @@ public sealed class SessionStore(
             context.Response.Cookies.Delete(cookies.SessionCookie, cookies.Options(context, sameSite: SameSiteMode.Lax));
         }
     }
+
+    /// <summary>The account's live sessions, newest first (for the Security page).</summary>
+    public async Task<IReadOnlyList<PortalSession>> ListAsync(Guid accountId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var idleSince = now - options.Value.IdleTimeout;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Sessions.AsNoTracking()
+            .Where(s => s.AccountId == accountId && s.AbsoluteExpiresAt > now && s.LastSeenAt > idleSince)
+            .OrderByDescending(s => s.LastSeenAt).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Ends one session of the account (from the Security page); false if it is not the account's.</summary>
+    public async Task<bool> EndOneAsync(Guid accountId, string rowId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Sessions.Where(s => s.Id == rowId && s.AccountId == accountId).ExecuteDeleteAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Ends every session of the account except one (after a password change or reset).</summary>
+    public async Task EndOthersAsync(Guid accountId, string keepRowId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Sessions.Where(s => s.AccountId == accountId && s.Id != keepRowId).ExecuteDeleteAsync(cancellationToken);
+    }
+
+    /// <summary>Whether password and second factor were re-entered in this session within <see cref="ReauthenticationWindow"/>.</summary>
+    public async Task<bool> IsRecentlyAuthenticatedAsync(SignedInSession session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var since = time.GetUtcNow().UtcDateTime - ReauthenticationWindow;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Sessions.AnyAsync(s => s.Id == session.RowId && s.ReauthenticatedAt != null && s.ReauthenticatedAt > since, cancellationToken);
+    }
+
+    public async Task MarkReauthenticatedAsync(SignedInSession session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Sessions.Where(s => s.Id == session.RowId).ExecuteUpdateAsync(u => u.SetProperty(s => s.ReauthenticatedAt, now), cancellationToken);
+    }
+
+    /// <summary>How long a re-authentication lets the user change password, phone, 2FA or delete the account.</summary>
+    public static readonly TimeSpan ReauthenticationWindow = TimeSpan.FromMinutes(10);
 
     /// <summary>Ends every session of the account.</summary>
     public async Task EndAllAsync(Guid accountId, CancellationToken cancellationToken)

@@ -9,6 +9,15 @@ public abstract class SignedInPageModel(SessionStore sessions) : PageModel
 {
     protected SignedInSession Session { get; private set; } = null!;
 
+    /// <summary>
+    /// Null when password and second factor were re-entered in this session in the last minutes (SECURITY.md A13);
+    /// otherwise the redirect to the confirmation page, which comes back to <paramref name="returnPath"/>.
+    /// </summary>
+    protected async Task<IActionResult?> RequireRecentAuthenticationAsync(string returnPath) =>
+        await sessions.IsRecentlyAuthenticatedAsync(Session, HttpContext.RequestAborted)
+            ? null
+            : new RedirectResult("/settings/confirm?returnUrl=" + Uri.EscapeDataString(returnPath));
+
     public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -3,8 +3,10 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using QRCoder;
 using SecureMailbox.Portal.Accounts;
+using SecureMailbox.Portal.Accounts.Security;
 using SecureMailbox.Portal.Accounts.TwoFactor;
 using SecureMailbox.Portal.Data;
+using SecureMailbox.Portal.Notices;
 using SecureMailbox.Portal.Security;
 using SecureMailbox.Portal.Sessions;
 using SecureMailbox.Portal.Verification;
@@ -36,6 +38,8 @@ public sealed class TwoFactorPage(
     SmsCodes smsCodes,
     IDbContextFactory<PortalDbContext> dbFactory,
     IDbContextFactory<VaultDbContext> vaultFactory,
+    SecurityEvents events,
+    AccountNotices notices,
     TimeProvider time,
     ILogger<TwoFactorPage> logger) : SignedInPageModel(sessions)
 {
@@ -166,6 +170,8 @@ public sealed class TwoFactorPage(
         }
         Codes = await backupCodes.RegenerateAsync(Session.AccountId, Session.Key, cancellationToken);
         logger.LogInformation("Two-factor sign-in turned on for account {AccountId}", Session.AccountId);
+        await events.RecordAsync(Session.AccountId, SecurityEventKind.TwoFactorEnabled, HttpContext, cancellationToken);
+        await notices.SendAsync(Session.AccountId, AccountNotice.TwoFactorEnabled, cancellationToken);
         Step = TwoFactorStep.Codes;
         return Page();
     }
@@ -195,6 +201,8 @@ public sealed class TwoFactorPage(
         }
         logger.LogInformation("Backup codes regenerated for account {AccountId}", Session.AccountId);
         Codes = await backupCodes.RegenerateAsync(Session.AccountId, Session.Key, cancellationToken);
+        await events.RecordAsync(Session.AccountId, SecurityEventKind.BackupCodesRegenerated, HttpContext, cancellationToken);
+        await notices.SendAsync(Session.AccountId, AccountNotice.BackupCodesRegenerated, cancellationToken);
         Step = TwoFactorStep.Codes;
         return Page();
     }

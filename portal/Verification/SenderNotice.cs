@@ -1,11 +1,7 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-using MimeKit;
 using SecureMailbox.Portal.Data;
-using SecureMailbox.Vault;
+using SecureMailbox.Portal.Notices;
 using SecureMailbox.Vault.Data;
-using SecureMailbox.Vault.Notifications;
-using SecureMailbox.Vault.Outbound;
 using SecureMailbox.Vault.Phones;
 
 namespace SecureMailbox.Portal.Verification;
@@ -18,9 +14,7 @@ namespace SecureMailbox.Portal.Verification;
 public sealed class SenderNotice(
     IDbContextFactory<VaultDbContext> vaultFactory,
     IDbContextFactory<PortalDbContext> portalFactory,
-    OutboundQueue queue,
-    IOptions<SecureDeliveryOptions> delivery,
-    TimeProvider time,
+    NoticeMail mail,
     ILogger<SenderNotice> logger)
 {
     public async Task<bool> SendAsync(PreSession preSession, CancellationToken cancellationToken)
@@ -42,31 +36,12 @@ public sealed class SenderNotice(
             return false;
         }
         var masked = preSession.Phone is null ? "-" : PhoneNumberRules.Mask(preSession.Phone);
-        using var mail = new MimeMessage();
-        mail.From.Add(new MailboxAddress(delivery.Value.NotificationFromName, delivery.Value.NotificationFrom));
-        mail.To.Add(MailboxAddress.Parse(sender.Email));
-        mail.Subject = "SecureMailbox: mottagaren fick ingen SMS-kod / the recipient got no SMS code";
-        mail.Date = time.GetUtcNow();
-        mail.Headers.Add(NotificationComposer.ProcessedHeader, "notice");
-        mail.Body = new TextPart("plain")
-        {
-            Text =
-                $"Mottagaren {recipient.Email} har inte fått någon SMS-kod till numret {masked} för ett säkert meddelande du skickade {message!.CreatedAt:yyyy-MM-dd HH:mm} UTC.\n" +
-                "Kontrollera mottagarens mobilnummer och skicka meddelandet igen med rätt nummer.\n\n" +
-                $"The recipient {recipient.Email} has not received an SMS code at {masked} for a secure message you sent on {message.CreatedAt:yyyy-MM-dd HH:mm} UTC.\n" +
-                "Please check the recipient's mobile number and send the message again with the right number.\n",
-        };
-        var id = queue.NewId() + "s";
-        var contentName = await queue.WriteContentAsync(id, (stream, ct) => mail.WriteToAsync(FormatOptions.Default, stream, ct), cancellationToken);
-        await queue.EnqueueAsync(new OutboundMessage
-        {
-            Id = id,
-            Kind = OutboundKind.Notification,
-            EnvelopeFrom = delivery.Value.NotificationFrom,
-            ContentPath = contentName,
-            ContentLength = new FileInfo(queue.ContentPathOf(contentName)).Length,
-            Recipients = [new OutboundRecipient { Address = sender.Email }],
-        }, cancellationToken);
+        var text =
+            $"Mottagaren {recipient.Email} har inte fått någon SMS-kod till numret {masked} för ett säkert meddelande du skickade {message!.CreatedAt:yyyy-MM-dd HH:mm} UTC.\n" +
+            "Kontrollera mottagarens mobilnummer och skicka meddelandet igen med rätt nummer.\n\n" +
+            $"The recipient {recipient.Email} has not received an SMS code at {masked} for a secure message you sent on {message.CreatedAt:yyyy-MM-dd HH:mm} UTC.\n" +
+            "Please check the recipient's mobile number and send the message again with the right number.\n";
+        await mail.QueueAsync(sender.Email, "SecureMailbox: mottagaren fick ingen SMS-kod / the recipient got no SMS code", text, cancellationToken);
         logger.LogInformation("Sender of message {MessageId} notified that the recipient's number seems wrong", preSession.MessageId);
         return true;
     }

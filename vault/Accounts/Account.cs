@@ -39,6 +39,9 @@ public sealed class Account
     /// <summary>Mobile number in E.164, for SMS codes.</summary>
     public string? Phone { get; set; }
 
+    /// <summary>An optional second mobile number (E.164), verified by SMS, usable wherever <see cref="Phone"/> is.</summary>
+    public string? BackupPhone { get; set; }
+
     /// <summary>The organisation the address belongs to, if any.</summary>
     public Guid? OrganisationId { get; set; }
 

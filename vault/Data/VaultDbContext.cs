@@ -46,6 +46,7 @@ public sealed class VaultDbContext(DbContextOptions<VaultDbContext> options) : D
             e.Property(a => a.Plan).HasConversion<string>().HasMaxLength(16);
             e.Property(a => a.PublicKey).HasMaxLength(100);
             e.Property(a => a.Phone).HasMaxLength(20);
+            e.Property(a => a.BackupPhone).HasMaxLength(20);
             e.Property(a => a.Region).HasMaxLength(16);
             e.Property(a => a.Language).HasMaxLength(8);
         });

@@ -63,6 +63,15 @@ public sealed class MailboxItem
     public Guid? PendingLinkId { get; set; }
 
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>
+    /// Set when the account got a new key pair (password reset by SMS alone): the stanza and metadata are for the
+    /// old key, which nobody holds any more. The item can only be deleted or re-sent by its sender.
+    /// </summary>
+    public DateTime? LockedAt { get; set; }
+
+    /// <summary>When the reader asked the sender to send a locked message again (once per item).</summary>
+    public DateTime? ResendRequestedAt { get; set; }
 }
 
 /// <summary>What a link in a notification is for.</summary>

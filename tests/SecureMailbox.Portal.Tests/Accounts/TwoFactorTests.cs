@@ -335,25 +335,34 @@ public sealed partial class TwoFactorTests
     }
 
     [Test]
-    public async Task ExistingPortalDatabase_GetsTheNewTablesAtStart()
+    public async Task PortalDatabaseFromBeforeMigrations_IsUpgradedAndKeepsItsRows()
     {
         using var client = await SignedInAsync();
+        await EnableAsync(client);
         var factory = _portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
         await using (var db = await factory.CreateDbContextAsync())
         {
-            await db.Database.ExecuteSqlRawAsync("DROP TABLE \"TwoFactorSecrets\"");
+            // What a portal.db made by EnsureCreated before the two-factor tables looked like: no history, no
+            // TwoFactorSetups, sessions without the columns added since.
+            await db.Database.ExecuteSqlRawAsync("DROP TABLE \"__EFMigrationsHistory\"");
             await db.Database.ExecuteSqlRawAsync("DROP TABLE \"TwoFactorSetups\"");
-            await db.Database.ExecuteSqlRawAsync("DROP TABLE \"BackupCodes\"");
-            await db.Database.ExecuteSqlRawAsync("DROP TABLE \"PendingSignIns\"");
+            await db.Database.ExecuteSqlRawAsync("DROP TABLE \"SecurityEvents\"");
+            await db.Database.ExecuteSqlRawAsync("DROP TABLE \"RecoveryRequests\"");
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE \"Sessions\" DROP COLUMN \"Device\"");
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE \"Sessions\" DROP COLUMN \"Network\"");
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE \"Sessions\" DROP COLUMN \"ReauthenticatedAt\"");
         }
 
-        await new PortalDatabaseCreator(factory).StartAsync(CancellationToken.None);
+        await new PortalDatabaseCreator(factory, Microsoft.Extensions.Logging.Abstractions.NullLogger<PortalDatabaseCreator>.Instance).StartAsync(CancellationToken.None);
 
         await using var after = await factory.CreateDbContextAsync();
-        Assert.That(await after.TwoFactorSecrets.CountAsync() + await after.TwoFactorSetups.CountAsync() + await after.BackupCodes.CountAsync() + await after.PendingSignIns.CountAsync(), Is.Zero);
-        Assert.That(await after.Sessions.CountAsync(), Is.EqualTo(1), "existing rows are kept");
+        Assert.That(await after.Database.GetPendingMigrationsAsync(), Is.Empty);
+        Assert.That(await after.TwoFactorSecrets.CountAsync(), Is.EqualTo(1), "the enabled secret is kept");
+        Assert.That(await after.BackupCodes.CountAsync(), Is.EqualTo(10), "the backup codes are kept");
+        Assert.That(await after.Sessions.CountAsync(), Is.EqualTo(1), "the session is kept");
+        Assert.That(await after.TwoFactorSetups.CountAsync() + await after.SecurityEvents.CountAsync() + await after.RecoveryRequests.CountAsync(), Is.Zero);
         using var signIn = await PasswordStepAsync(_portal.Browser());
-        Assert.That(signIn.Location(), Is.EqualTo("/mailbox"));
+        Assert.That(signIn.Location(), Is.EqualTo("/signin/second-factor"), "2FA still on after the upgrade");
     }
 
     [Test]

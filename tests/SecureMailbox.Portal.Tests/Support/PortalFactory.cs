@@ -123,6 +123,22 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         return match.Value;
     }
 
+    /// <summary>The mails queued for <paramref name="address"/> (notices, notifications), oldest first, parsed.</summary>
+    public async Task<List<MimeMessage>> QueuedMailToAsync(string address)
+    {
+        var factory = Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<SecureMailbox.Vault.Data.VaultDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        var queued = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(
+            db.OutboundMessages.Where(m => m.Recipients.Any(r => r.Address == address)).OrderBy(m => m.CreatedAt).ThenBy(m => m.Id));
+        var queue = Services.GetRequiredService<SecureMailbox.Vault.Outbound.OutboundQueue>();
+        var mails = new List<MimeMessage>();
+        foreach (var message in queued)
+        {
+            mails.Add(await MimeMessage.LoadAsync(queue.ContentPathOf(message.ContentPath)));
+        }
+        return mails;
+    }
+
     public int SmsCount() => Directory.Exists(Path.Combine(Data.Path, "sms-outbox")) ? Directory.GetFiles(Path.Combine(Data.Path, "sms-outbox")).Length : 0;
 
     [GeneratedRegex(@"\b\d{6}\b")]

@@ -23,6 +23,10 @@ namespace SecureMailbox.Vault.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("BackupPhone")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -193,6 +197,9 @@ namespace SecureMailbox.Vault.Data.Migrations
                     b.Property<bool>("IsRead")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("LockedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<Guid>("MessageId")
                         .HasColumnType("TEXT");
 
@@ -201,6 +208,9 @@ namespace SecureMailbox.Vault.Data.Migrations
 
                     b.Property<string>("PreviousFolder")
                         .HasMaxLength(8)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ResendRequestedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Stanza")
