@@ -17,6 +17,7 @@ public static class AccountsServiceCollectionExtensions
         services.AddSingleton<TwoFactor.PendingSignIns>();
         services.AddSingleton<Security.SecurityEvents>();
         services.AddSingleton<Security.Reauthentication>();
+        services.AddSingleton<Phones.PhoneChanges>();
         services.AddSingleton<Notices.NoticeMail>();
         services.AddSingleton<Notices.AccountNotices>();
         return services;

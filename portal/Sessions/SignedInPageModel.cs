@@ -18,6 +18,9 @@ public abstract class SignedInPageModel(SessionStore sessions) : PageModel
             ? null
             : new RedirectResult("/settings/confirm?returnUrl=" + Uri.EscapeDataString(returnPath));
 
+    /// <summary>Whether a change may go ahead without a detour to the confirmation page (pages offer the form or the link).</summary>
+    protected Task<bool> IsRecentlyAuthenticatedAsync() => sessions.IsRecentlyAuthenticatedAsync(Session, HttpContext.RequestAborted);
+
     public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -55,9 +55,13 @@ public sealed class TwoFactorPage(
 
     public int RemainingCodes { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync()
+    /// <summary>Whether 2FA was just turned off (the page says so).</summary>
+    public bool TurnedOff { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync([FromQuery] bool off)
     {
         await ShowCurrentStepAsync();
+        TurnedOff = off && Step == TwoFactorStep.Start;
         return Page();
     }
 
@@ -205,6 +209,29 @@ public sealed class TwoFactorPage(
         await notices.SendAsync(Session.AccountId, AccountNotice.BackupCodesRegenerated, cancellationToken);
         Step = TwoFactorStep.Codes;
         return Page();
+    }
+
+    /// <summary>
+    /// Turns 2FA off after re-authentication: the secret, the backup codes and the keys they wrap are deleted, so
+    /// sign-in asks for the password only.
+    /// </summary>
+    public async Task<IActionResult> OnPostDisableAsync()
+    {
+        var redirect = await RequireRecentAuthenticationAsync("/settings/two-factor");
+        if (redirect is not null)
+        {
+            return redirect;
+        }
+        var cancellationToken = HttpContext.RequestAborted;
+        if (!await twoFactor.IsEnabledAsync(Session.AccountId, cancellationToken))
+        {
+            return Redirect("/settings/two-factor");
+        }
+        await twoFactor.DisableAsync(Session.AccountId, cancellationToken);
+        logger.LogInformation("Two-factor sign-in turned off for account {AccountId}", Session.AccountId);
+        await events.RecordAsync(Session.AccountId, SecurityEventKind.TwoFactorDisabled, HttpContext, cancellationToken);
+        await notices.SendAsync(Session.AccountId, AccountNotice.TwoFactorDisabled, cancellationToken);
+        return Redirect("/settings/two-factor?off=true");
     }
 
     /// <summary>The codes just shown, back as a text file (nothing is stored in clear: the page posts them back).</summary>

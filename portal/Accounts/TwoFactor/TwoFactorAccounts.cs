@@ -66,6 +66,22 @@ public sealed class TwoFactorAccounts(
     public Task<bool> VerifyAsync(Guid accountId, string? code, CancellationToken cancellationToken) =>
         CheckAsync(accountId, code, enabled: true, cancellationToken);
 
+    /// <summary>
+    /// Turns 2FA off: the vault's backup-code key wraps, the code hashes, an unfinished set-up and the secret, in that
+    /// order, so a failure half-way leaves 2FA on (the secret still counts) rather than half off.
+    /// </summary>
+    public async Task DisableAsync(Guid accountId, CancellationToken cancellationToken)
+    {
+        await using (var vault = await vaultFactory.CreateDbContextAsync(cancellationToken))
+        {
+            await vault.AccountKeys.Where(k => k.AccountId == accountId && k.Kind == AccountKeyKind.BackupCode).ExecuteDeleteAsync(cancellationToken);
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.BackupCodes.Where(b => b.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
+        await db.TwoFactorSetups.Where(s => s.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
+        await db.TwoFactorSecrets.Where(t => t.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
+    }
+
     private async Task<bool> CheckAsync(Guid accountId, string? code, bool enabled, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
