@@ -432,6 +432,29 @@ public sealed partial class PhoneAndTwoFactorSettingsTests
         Assert.That(page.Response.Headers.Location?.OriginalString, Is.EqualTo("/signin?returnUrl=%2Fsettings%2Fphone"));
     }
 
+    [Test]
+    public async Task Forms_EachCarryTheirOwnAntiforgeryField()
+    {
+        // A browser posts only the fields inside the form, so the layout's sign-out token does not count.
+        using var client = await SignedInAsync();
+        var pages = new List<string> { (await client.PageAsync(TwoFactorPage)).Html, await StartAndPassSmsAsync(client) };
+        using var confirmed = await client.PostFormAsync(TwoFactorPage + "?handler=Confirm", pages[1], ("code", CodeNow(SecretFrom(pages[1]))));
+        pages.Add(await confirmed.Content.ReadAsStringAsync());
+        pages.Add((await client.PageAsync(TwoFactorPage)).Html);
+        _portal.Time.Advance(TimeSpan.FromSeconds(30));
+        await ConfirmAsync(client, PhonePage, ("code", CodeNow(SecretFrom(pages[1]))));
+        pages.Add((await client.PageAsync(PhonePage)).Html);
+        using var add = await client.PostFormAsync(PhonePage + "?handler=AddBackup", pages[^1], ("number", BackupPhone));
+        pages.Add((await client.PageAsync(PhonePage)).Html);
+
+        foreach (var html in pages)
+        {
+            var forms = PostForm().Matches(html).Select(m => m.Value).ToList();
+            Assert.That(forms, Has.Count.GreaterThan(1), "the page's own forms and the sign-out form");
+            Assert.That(forms, Has.All.Contains("name=\"__csrf\""));
+        }
+    }
+
     /// <summary>A signed-in client of a fresh account (phone <see cref="PortalFactory.PatientPhone"/>).</summary>
     private async Task<HttpClient> SignedInAsync()
     {
@@ -521,6 +544,9 @@ public sealed partial class PhoneAndTwoFactorSettingsTests
 
     [GeneratedRegex("<li><code>([A-Z0-9]{5}-[A-Z0-9]{5})</code></li>")]
     private static partial Regex BackupCodeItem();
+
+    [GeneratedRegex("<form method=\"post\".*?</form>", RegexOptions.Singleline)]
+    private static partial Regex PostForm();
 
     [GeneratedRegex("class=\"warning\"[^>]*>[^<]*<a[^>]*href=\"/settings/phone\"")]
     private static partial Regex BackupPhoneLinkInWarning();

@@ -1,17 +1,20 @@
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using MailKit.Net.Smtp;
 using MailKit.Security;
 using MimeKit;
 using SecureMailbox.Portal.Tests.Addin;
 using SecureMailbox.Portal.Tests.Support;
+using Totp = SecureMailbox.Portal.Accounts.TwoFactor.Totp;
 
 namespace SecureMailbox.Portal.Tests.EndToEnd;
 
 /// <summary>
 /// The recipient's path in Debian's Chromium (playwright-core from addin/node_modules, no browser download), against
 /// the real gateway and portal, at desktop width and at 375 px; screenshots in artifacts/screenshots/. The mail's
-/// HTML carries a script and an onerror handler that must never run.
+/// HTML carries a script and an onerror handler that must never run. Then two-factor sign-in, turned on through the
+/// settings pages and used to sign in again, and a backup phone added behind re-authentication.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -87,6 +90,57 @@ public sealed class BrowserTests
         Assert.That(File.Exists(Path.Combine(root, "artifacts", "screenshots", $"portal-{name}-4-message.png")), Is.True);
     }
 
+    [Test]
+    public async Task TwoFactorSignIn_InChromium_EnabledThroughTheSettingsThenRequiredAtSignIn_ThenBackupPhoneAdded()
+    {
+        const string recipient = "cecilia@patient.example";
+        var token = await SendFlaggedAsync(recipient, "+46701234569");
+        var root = AddinEndpointsTests.RepositoryRoot();
+        // The app's codes are computed here with the portal's own TOTP code (real clock: the portal runs as a real
+        // process); each answer takes a later time step than the one before, as the portal refuses a step used twice.
+        var lastStep = 0L;
+        string? AppCode(string line)
+        {
+            if (!line.StartsWith("{\"totpFor\"", StringComparison.Ordinal))
+            {
+                return null;
+            }
+            using var request = JsonDocument.Parse(line);
+            var secret = OtpNet.Base32Encoding.ToBytes(request.RootElement.GetProperty("totpFor").GetString());
+            var at = DateTimeOffset.UtcNow;
+            if (Totp.StepAt(at) <= lastStep)
+            {
+                at = DateTimeOffset.FromUnixTimeSeconds((lastStep + 1) * 30);
+            }
+            lastStep = Totp.StepAt(at);
+            return Totp.ComputeAt(secret, at);
+        }
+
+        var (code, output) = await RunAsync("node", [Path.Combine(root, "tests", "browser", "two-factor.mjs")], root, new Dictionary<string, string>
+        {
+            ["BASE_URL"] = _services.BaseUrl,
+            ["TOKEN"] = token,
+            ["EMAIL"] = recipient,
+            ["SMS_DIR"] = Path.Combine(_services.Data.Path, "sms-outbox"),
+            ["PASSWORD"] = RecipientJourney.Password,
+            ["BACKUP_PHONE"] = "070-765 43 21",
+            ["SHOTS"] = Path.Combine(root, "artifacts", "screenshots", "portal-2fa"),
+        }, AppCode);
+
+        Assert.That(code, Is.Zero, output + "\n" + _services.Output);
+        using var result = JsonDocument.Parse(output.Trim().Split('\n').Last());
+        var json = result.RootElement;
+        Assert.That(json.GetProperty("secretGrouped").GetBoolean(), Is.True, "the secret is shown in groups of four");
+        Assert.That(json.GetProperty("qrLoaded").GetBoolean(), Is.True, "the QR code image loads");
+        Assert.That(json.GetProperty("backupCodes").GetInt32(), Is.EqualTo(10));
+        Assert.That(json.GetProperty("backupPhoneLinked").GetBoolean(), Is.True, "the warning links to adding a backup phone");
+        Assert.That(json.GetProperty("mailboxBeforeCode").GetInt32(), Is.EqualTo(302), "the password alone opens nothing");
+        Assert.That(json.GetProperty("inbox").GetBoolean(), Is.True, "signed in with password and app code, the message is listed");
+        Assert.That(json.GetProperty("backupPhoneShown").GetString(), Is.EqualTo("+46 70 *** ** 21"), "a backup phone added after re-authentication");
+        Assert.That(lastStep, Is.Not.Zero, "the codes came from this test");
+        Assert.That(File.Exists(Path.Combine(root, "artifacts", "screenshots", "portal-2fa-4-mailbox.png")), Is.True);
+    }
+
     private async Task<string> SendFlaggedAsync(string recipient, string phone)
     {
         var message = new MimeMessage();
@@ -112,9 +166,14 @@ public sealed class BrowserTests
         return token!;
     }
 
-    private static async Task<(int Code, string Output)> RunAsync(string file, string[] arguments, string workingDirectory, Dictionary<string, string> environment)
+    /// <summary>Runs a script; <paramref name="answer"/>, when given, may answer any output line with a line on its stdin.</summary>
+    private static async Task<(int Code, string Output)> RunAsync(
+        string file, string[] arguments, string workingDirectory, Dictionary<string, string> environment, Func<string, string?>? answer = null)
     {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = answer is not null,
+        };
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
@@ -124,10 +183,23 @@ public sealed class BrowserTests
             info.Environment[key] = value;
         }
         using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
+        var output = new StringBuilder();
+        var stdout = Task.Run(async () =>
+        {
+            while (await process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                output.Append(line).Append('\n');
+                if (answer?.Invoke(line) is { } reply)
+                {
+                    await process.StandardInput.WriteLineAsync(reply);
+                    await process.StandardInput.FlushAsync();
+                }
+            }
+        });
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
+        await stdout;
+        return (process.ExitCode, output + await stderr);
     }
 }
