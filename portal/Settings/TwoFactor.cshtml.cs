@@ -55,6 +55,9 @@ public sealed class TwoFactorPage(
 
     public int RemainingCodes { get; private set; }
 
+    /// <summary>Whether the changes to an enabled 2FA are offered, or first the way to re-authenticate.</summary>
+    public bool Reauthenticated { get; private set; }
+
     /// <summary>Whether 2FA was just turned off (the page says so).</summary>
     public bool TurnedOff { get; private set; }
 
@@ -180,28 +183,18 @@ public sealed class TwoFactorPage(
         return Page();
     }
 
-    /// <summary>A new set of backup codes (password and an app code again: A13); the old set stops working.</summary>
-    public async Task<IActionResult> OnPostRegenerateAsync([FromForm] string? password, [FromForm] string? code)
+    /// <summary>A new set of backup codes after re-authentication (SECURITY.md A13); the old set stops working.</summary>
+    public async Task<IActionResult> OnPostRegenerateAsync()
     {
+        var redirect = await RequireRecentAuthenticationAsync("/settings/two-factor");
+        if (redirect is not null)
+        {
+            return redirect;
+        }
         var cancellationToken = HttpContext.RequestAborted;
         if (!await twoFactor.IsEnabledAsync(Session.AccountId, cancellationToken))
         {
             return Redirect("/settings/two-factor");
-        }
-        if (!await signIn.VerifyPasswordAsync(Session.AccountId, password, RateLimits.ClientIp(HttpContext), cancellationToken))
-        {
-            RemainingCodes = await backupCodes.RemainingAsync(Session.AccountId, cancellationToken);
-            return Fail(TwoFactorStep.Enabled, "WrongPassword");
-        }
-        await using var vault = await vaultFactory.CreateDbContextAsync(cancellationToken);
-        var email = await vault.Accounts.Where(a => a.Id == Session.AccountId).Select(a => a.Email).SingleAsync(cancellationToken);
-        var ip = RateLimits.ClientIp(HttpContext);
-        // Wrong app codes here count like wrong sign-in codes, so a stolen session cannot try codes without limit.
-        if (await signIn.IsThrottledAsync(email, ip, cancellationToken) || !await twoFactor.VerifyAsync(Session.AccountId, code, cancellationToken))
-        {
-            await signIn.SecondFactorFailedAsync(email, ip, cancellationToken);
-            RemainingCodes = await backupCodes.RemainingAsync(Session.AccountId, cancellationToken);
-            return Fail(TwoFactorStep.Enabled, "WrongCode");
         }
         logger.LogInformation("Backup codes regenerated for account {AccountId}", Session.AccountId);
         Codes = await backupCodes.RegenerateAsync(Session.AccountId, Session.Key, cancellationToken);
@@ -269,6 +262,7 @@ public sealed class TwoFactorPage(
         {
             Step = TwoFactorStep.Enabled;
             RemainingCodes = await backupCodes.RemainingAsync(Session.AccountId, cancellationToken);
+            Reauthenticated = await IsRecentlyAuthenticatedAsync();
             return;
         }
         var setup = await SetupAsync(cancellationToken);

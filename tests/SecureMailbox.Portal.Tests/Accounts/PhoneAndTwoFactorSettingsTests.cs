@@ -95,10 +95,12 @@ public sealed partial class PhoneAndTwoFactorSettingsTests
     {
         using var client = await SignedInAsync();
         var (secret, _) = await EnableTwoFactorAsync(client);
-        var enabled = await client.PageAsync(TwoFactorPage);
-        Assert.That(enabled.Html, Does.Contain("handler=Disable"));
+        var notConfirmed = await client.PageAsync(TwoFactorPage);
+        Assert.That(notConfirmed.Html, Does.Contain("/settings/confirm?returnUrl=%2Fsettings%2Ftwo-factor").And.Not.Contain("handler=Disable"));
         _portal.Time.Advance(TimeSpan.FromSeconds(30));
         await ConfirmAsync(client, TwoFactorPage, ("code", CodeNow(secret)));
+        var enabled = await client.PageAsync(TwoFactorPage);
+        Assert.That(enabled.Html, Does.Contain("handler=Disable"));
 
         using var disabled = await client.PostFormAsync(TwoFactorPage + "?handler=Disable", enabled.Html);
 
@@ -410,7 +412,7 @@ public sealed partial class PhoneAndTwoFactorSettingsTests
         using var english = await client.PostFormAsync("/settings", settings.Html, ("language", "en"));
         var phone = BrowserSteps.Text((await client.PageAsync(PhonePage)).Html);
         Assert.That(phone, Does.Contain("Mobile number: +46 70 *** ** 67").And.Contain("Backup phone: none").And.Contain("contact support at support@securemailbox.com"));
-        Assert.That(BrowserSteps.Text((await client.PageAsync(TwoFactorPage)).Html), Does.Contain("Turn off two-factor sign-in"));
+        Assert.That(BrowserSteps.Text((await client.PageAsync(TwoFactorPage)).Html), Does.Contain("Confirm it is you to make changes"));
     }
 
     [Test]
@@ -440,9 +442,9 @@ public sealed partial class PhoneAndTwoFactorSettingsTests
         var pages = new List<string> { (await client.PageAsync(TwoFactorPage)).Html, await StartAndPassSmsAsync(client) };
         using var confirmed = await client.PostFormAsync(TwoFactorPage + "?handler=Confirm", pages[1], ("code", CodeNow(SecretFrom(pages[1]))));
         pages.Add(await confirmed.Content.ReadAsStringAsync());
-        pages.Add((await client.PageAsync(TwoFactorPage)).Html);
         _portal.Time.Advance(TimeSpan.FromSeconds(30));
         await ConfirmAsync(client, PhonePage, ("code", CodeNow(SecretFrom(pages[1]))));
+        pages.Add((await client.PageAsync(TwoFactorPage)).Html);
         pages.Add((await client.PageAsync(PhonePage)).Html);
         using var add = await client.PostFormAsync(PhonePage + "?handler=AddBackup", pages[^1], ("number", BackupPhone));
         pages.Add((await client.PageAsync(PhonePage)).Html);

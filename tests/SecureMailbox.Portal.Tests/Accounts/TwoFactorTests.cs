@@ -126,7 +126,7 @@ public sealed partial class TwoFactorTests
         Assert.That(BrowserSteps.Text(html), Does.Contain("Skriv ut eller spara reservkoderna nu"));
         var codes = CodesFrom(html);
         Assert.That(codes, Has.Count.EqualTo(10).And.Unique);
-        Assert.That((await client.PageAsync(Page)).Html, Does.Contain("handler=Regenerate").And.Not.Contain(codes[0]), "the codes are shown once");
+        Assert.That(BrowserSteps.Text((await client.PageAsync(Page)).Html), Does.Contain("Tvåfaktorsinloggning är på.").And.Not.Contain(codes[0]), "the codes are shown once");
 
         // At rest: the secret is encrypted, the codes are hashed, and each code wraps the account key.
         await using var db = await _portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
@@ -267,13 +267,23 @@ public sealed partial class TwoFactorTests
         using var setup = await SignedInAsync();
         var (secret, oldCodes) = await EnableAsync(setup);
         var page = await setup.PageAsync(Page);
+        Assert.That(page.Html, Does.Not.Contain("handler=Regenerate"), "offered only after re-authentication");
+        using var notConfirmed = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html);
+        Assert.That(notConfirmed.Location(), Is.EqualTo("/settings/confirm?returnUrl=%2Fsettings%2Ftwo-factor"));
         _portal.Time.Advance(TimeSpan.FromSeconds(30));
-        using var wrongPassword = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", "fel"), ("code", CodeNow(secret)));
-        Assert.That(wrongPassword.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-        using var noCode = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", RecipientJourney.Password), ("code", ""));
-        Assert.That(noCode.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "re-authentication needs the second factor too");
+        var confirm = await setup.PageAsync(notConfirmed.Location());
+        using var wrongPassword = await setup.PostFormAsync("/settings/confirm", confirm.Html, ("password", "fel"), ("code", CodeNow(secret)), ("returnUrl", Page));
+        Assert.That(wrongPassword.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        using var noCode = await setup.PostFormAsync("/settings/confirm", confirm.Html, ("password", RecipientJourney.Password), ("code", ""), ("returnUrl", Page));
+        Assert.That(noCode.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "re-authentication needs the second factor too");
+        using var stillNot = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html);
+        Assert.That(stillNot.Location(), Does.StartWith("/settings/confirm"));
         Assert.That(_portal.Logs.Lines, Has.None.Contains(TotpCore.Base32(secret)), "the secret is never logged");
-        using var regenerated = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", RecipientJourney.Password), ("code", CodeNow(secret)));
+        using var confirmed = await setup.PostFormAsync("/settings/confirm", confirm.Html, ("password", RecipientJourney.Password), ("code", CodeNow(secret)), ("returnUrl", Page));
+        Assert.That(confirmed.Location(), Is.EqualTo(Page));
+        var confirmedPage = await setup.PageAsync(Page);
+        Assert.That(confirmedPage.Html, Does.Contain("handler=Regenerate"));
+        using var regenerated = await setup.PostFormAsync(Page + "?handler=Regenerate", confirmedPage.Html);
         var newCodes = CodesFrom(await regenerated.Content.ReadAsStringAsync());
         Assert.That(newCodes, Has.Count.EqualTo(10));
         Assert.That(newCodes, Has.None.AnyOf(oldCodes.ToArray()));
@@ -287,22 +297,24 @@ public sealed partial class TwoFactorTests
     }
 
     [Test]
-    public async Task Regenerate_WrongAppCodes_CountTowardsThrottling()
+    public async Task Regenerate_WrongAppCodesAtReauthentication_CountTowardsThrottling()
     {
         using var setup = await SignedInAsync();
         var (secret, _) = await EnableAsync(setup);
-        var page = await setup.PageAsync(Page);
         _portal.Time.Advance(TimeSpan.FromSeconds(30));
+        var confirm = await setup.PageAsync("/settings/confirm?returnUrl=%2Fsettings%2Ftwo-factor");
         for (var i = 0; i < 20; i++)
         {
-            using var wrong = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", RecipientJourney.Password), ("code", "000000"));
-            Assert.That(wrong.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            using var wrong = await setup.PostFormAsync("/settings/confirm", confirm.Html, ("password", RecipientJourney.Password), ("code", "000000"), ("returnUrl", Page));
+            Assert.That(wrong.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         }
 
-        using var right = await setup.PostFormAsync(Page + "?handler=Regenerate", page.Html, ("password", RecipientJourney.Password), ("code", CodeNow(secret)));
+        using var right = await setup.PostFormAsync("/settings/confirm", confirm.Html, ("password", RecipientJourney.Password), ("code", CodeNow(secret)), ("returnUrl", Page));
+        using var regenerate = await setup.PostFormAsync(Page + "?handler=Regenerate", confirm.Html);
         using var signIn = await PasswordStepAsync(_portal.Browser());
 
-        Assert.That(right.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "throttled");
+        Assert.That(right.StatusCode, Is.EqualTo((HttpStatusCode)429), "throttled");
+        Assert.That(regenerate.Location(), Does.StartWith("/settings/confirm"), "no new codes");
         Assert.That(signIn.StatusCode, Is.EqualTo((HttpStatusCode)429));
     }
 
