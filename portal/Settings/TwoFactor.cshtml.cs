@@ -11,6 +11,7 @@ using SecureMailbox.Portal.Security;
 using SecureMailbox.Portal.Sessions;
 using SecureMailbox.Portal.Verification;
 using SecureMailbox.Vault.Data;
+using SecureMailbox.Vault.Phones;
 
 namespace SecureMailbox.Portal.Settings;
 
@@ -58,6 +59,14 @@ public sealed class TwoFactorPage(
     /// <summary>Whether the changes to an enabled 2FA are offered, or first the way to re-authenticate.</summary>
     public bool Reauthenticated { get; private set; }
 
+    /// <summary>On the first step: the numbers the SMS code can go to, masked (the backup phone only if there is one).</summary>
+    public string? MaskedPhone { get; private set; }
+
+    public string? MaskedBackupPhone { get; private set; }
+
+    /// <summary>On the SMS step: where the code went, masked.</summary>
+    public string SmsSentTo { get; private set; } = "";
+
     /// <summary>Whether 2FA was just turned off (the page says so).</summary>
     public bool TurnedOff { get; private set; }
 
@@ -68,7 +77,11 @@ public sealed class TwoFactorPage(
         return Page();
     }
 
-    public async Task<IActionResult> OnPostStartAsync([FromForm] string? password, [FromForm] bool installed)
+    /// <summary>
+    /// Password and "installed" checked, the SMS code goes to the account's phone, or to its backup phone when
+    /// <paramref name="to"/> is <c>backup</c> (a backup phone is usable wherever the main phone is).
+    /// </summary>
+    public async Task<IActionResult> OnPostStartAsync([FromForm] string? password, [FromForm] bool installed, [FromForm] string? to)
     {
         var cancellationToken = HttpContext.RequestAborted;
         if (await twoFactor.IsEnabledAsync(Session.AccountId, cancellationToken))
@@ -77,17 +90,18 @@ public sealed class TwoFactorPage(
         }
         if (!installed)
         {
-            return Fail(TwoFactorStep.Start, "TwoFactorInstallFirst");
+            return await FailStartAsync("TwoFactorInstallFirst");
         }
         if (!await signIn.VerifyPasswordAsync(Session.AccountId, password, RateLimits.ClientIp(HttpContext), cancellationToken))
         {
-            return Fail(TwoFactorStep.Start, "WrongPassword");
+            return await FailStartAsync("WrongPassword");
         }
         await using var vault = await vaultFactory.CreateDbContextAsync(cancellationToken);
-        var phone = await vault.Accounts.Where(a => a.Id == Session.AccountId).Select(a => a.Phone).SingleAsync(cancellationToken);
+        var numbers = await vault.Accounts.Where(a => a.Id == Session.AccountId).Select(a => new { a.Phone, a.BackupPhone }).SingleAsync(cancellationToken);
+        var phone = to == "backup" ? numbers.BackupPhone : numbers.Phone;
         if (phone is null)
         {
-            return Fail(TwoFactorStep.Start, "TwoFactorNoPhone");
+            return await FailStartAsync("TwoFactorNoPhone");
         }
         var now = time.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -99,7 +113,7 @@ public sealed class TwoFactorPage(
         db.TwoFactorSetups.Add(new TwoFactorSetup { Id = Session.RowId, AccountId = Session.AccountId, PreSessionId = preSession.Id, ExpiresAt = now + SetupLifetime });
         await db.SaveChangesAsync(cancellationToken);
         var sent = await smsCodes.SendAsync(preSession, RateLimits.ClientIp(HttpContext), cancellationToken);
-        return sent.Outcome == SendOutcome.Sent ? Redirect("/settings/two-factor") : Fail(TwoFactorStep.Start, "TooManyCodes");
+        return sent.Outcome == SendOutcome.Sent ? Redirect("/settings/two-factor") : await FailStartAsync("TooManyCodes");
     }
 
     public async Task<IActionResult> OnPostSmsAsync([FromForm] string? code)
@@ -247,6 +261,12 @@ public sealed class TwoFactorPage(
         return Page();
     }
 
+    private async Task<IActionResult> FailStartAsync(string error)
+    {
+        await ShowNumbersAsync(HttpContext.RequestAborted);
+        return Fail(TwoFactorStep.Start, error);
+    }
+
     private async Task<TwoFactorSetup?> SetupAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -269,5 +289,23 @@ public sealed class TwoFactorPage(
         var secret = setup is { SmsVerified: true } ? await twoFactor.PendingSecretAsync(Session.AccountId, cancellationToken) : null;
         Step = setup is null ? TwoFactorStep.Start : secret is null ? TwoFactorStep.Sms : TwoFactorStep.Qr;
         GroupedSecret = secret is null ? "" : Totp.Grouped(secret);
+        if (Step == TwoFactorStep.Start)
+        {
+            await ShowNumbersAsync(cancellationToken);
+        }
+        else if (Step == TwoFactorStep.Sms)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var phone = await db.PreSessions.Where(p => p.Id == setup!.PreSessionId).Select(p => p.Phone).SingleOrDefaultAsync(cancellationToken);
+            SmsSentTo = phone is null ? "" : PhoneNumberRules.Mask(phone);
+        }
+    }
+
+    private async Task ShowNumbersAsync(CancellationToken cancellationToken)
+    {
+        await using var vault = await vaultFactory.CreateDbContextAsync(cancellationToken);
+        var numbers = await vault.Accounts.Where(a => a.Id == Session.AccountId).Select(a => new { a.Phone, a.BackupPhone }).SingleAsync(cancellationToken);
+        MaskedPhone = numbers.Phone is null ? null : PhoneNumberRules.Mask(numbers.Phone);
+        MaskedBackupPhone = numbers.BackupPhone is null ? null : PhoneNumberRules.Mask(numbers.BackupPhone);
     }
 }

@@ -324,6 +324,30 @@ public sealed partial class PhoneAndTwoFactorSettingsTests
     }
 
     [Test]
+    public async Task TwoFactorEnabling_SmsCanGoToTheBackupPhone()
+    {
+        using var client = await SignedInAsync();
+        var start = await client.PageAsync(TwoFactorPage);
+        Assert.That(start.Html, Does.Not.Contain("name=\"to\""), "no choice without a backup phone");
+        using var noBackup = await client.PostFormAsync(TwoFactorPage + "?handler=Start", start.Html, ("password", RecipientJourney.Password), ("installed", "true"), ("to", "backup"));
+        Assert.That(noBackup.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(BrowserSteps.Text(await noBackup.Content.ReadAsStringAsync()), Does.Contain("Kontot har inget mobilnummer för SMS-koden."));
+        await ConfirmAsync(client, PhonePage);
+        await AddBackupPhoneAsync(client);
+
+        start = await client.PageAsync(TwoFactorPage);
+        Assert.That(BrowserSteps.Text(start.Html), Does.Contain("Skicka koden till").And.Contain("+46 70 *** ** 67").And.Contain("Reservtelefon: +46 70 *** ** 21"));
+        using var started = await client.PostFormAsync(TwoFactorPage + "?handler=Start", start.Html, ("password", RecipientJourney.Password), ("installed", "true"), ("to", "backup"));
+        Assert.That(started.Location(), Is.EqualTo(TwoFactorPage));
+        var code = LatestSmsCodeTo(BackupPhone);
+        var sms = await client.PageAsync(TwoFactorPage);
+        Assert.That(BrowserSteps.Text(sms.Html), Does.Contain("Vi har skickat en kod med SMS till +46 70 *** ** 21."));
+        using var checkedSms = await client.PostFormAsync(TwoFactorPage + "?handler=Sms", sms.Html, ("code", code));
+        Assert.That(checkedSms.Location(), Is.EqualTo(TwoFactorPage));
+        Assert.That((await client.PageAsync(TwoFactorPage)).Html, Does.Contain("handler=Confirm"), "the backup phone's code authorised the change");
+    }
+
+    [Test]
     public async Task PhoneChange_ProofByBackupCode_CodeIsUsedUpAndRefusedTheSecondTime()
     {
         using var client = await SignedInAsync();
