@@ -97,7 +97,8 @@ public sealed class BrowserTests
         var token = await SendFlaggedAsync(recipient, "+46701234569");
         var root = AddinEndpointsTests.RepositoryRoot();
         // The app's codes are computed here with the portal's own TOTP code (real clock: the portal runs as a real
-        // process); each answer takes a later time step than the one before, as the portal refuses a step used twice.
+        // process). The portal refuses a step used before and accepts one step either side of its clock, so each code
+        // takes the next unused step, waiting for the clock when that step is not yet within reach.
         var lastStep = 0L;
         string? AppCode(string line)
         {
@@ -107,13 +108,12 @@ public sealed class BrowserTests
             }
             using var request = JsonDocument.Parse(line);
             var secret = OtpNet.Base32Encoding.ToBytes(request.RootElement.GetProperty("totpFor").GetString());
-            var at = DateTimeOffset.UtcNow;
-            if (Totp.StepAt(at) <= lastStep)
+            while (Totp.StepAt(DateTimeOffset.UtcNow) < lastStep)
             {
-                at = DateTimeOffset.FromUnixTimeSeconds((lastStep + 1) * 30);
+                Thread.Sleep(TimeSpan.FromSeconds(1));
             }
-            lastStep = Totp.StepAt(at);
-            return Totp.ComputeAt(secret, at);
+            lastStep = Math.Max(Totp.StepAt(DateTimeOffset.UtcNow), lastStep + 1);
+            return Totp.ComputeAt(secret, DateTimeOffset.FromUnixTimeSeconds(lastStep * Totp.StepSeconds));
         }
 
         var (code, output) = await RunAsync("node", [Path.Combine(root, "tests", "browser", "two-factor.mjs")], root, new Dictionary<string, string>
