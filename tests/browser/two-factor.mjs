@@ -105,6 +105,9 @@ try {
   await Promise.all([page.waitForURL(/done=BackupPhoneSaved/), page.getByRole('button', { name: 'Bekräfta' }).click()]);
   result.backupPhoneShown = (await page.textContent('main')).match(/Reservtelefon: (\S.*)/)?.[1]?.trim() ?? null;
   await shot('5-backup-phone');
+  await page.setViewportSize({ width: 360, height: 800 });
+  result.phonePageFits360 = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  await shot('6-phone-360');
   await context.close();
   console.log(JSON.stringify(result));
 } catch (error) {

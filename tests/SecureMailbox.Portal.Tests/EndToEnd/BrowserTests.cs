@@ -137,6 +137,7 @@ public sealed class BrowserTests
         Assert.That(json.GetProperty("mailboxBeforeCode").GetInt32(), Is.EqualTo(302), "the password alone opens nothing");
         Assert.That(json.GetProperty("inbox").GetBoolean(), Is.True, "signed in with password and app code, the message is listed");
         Assert.That(json.GetProperty("backupPhoneShown").GetString(), Is.EqualTo("+46 70 *** ** 21"), "a backup phone added after re-authentication");
+        Assert.That(json.GetProperty("phonePageFits360").GetBoolean(), Is.True, "the phone page fits 360 px");
         Assert.That(lastStep, Is.Not.Zero, "the codes came from this test");
         Assert.That(File.Exists(Path.Combine(root, "artifacts", "screenshots", "portal-2fa-4-mailbox.png")), Is.True);
     }
