@@ -17,6 +17,9 @@ public static class AccountsServiceCollectionExtensions
         services.AddSingleton<TwoFactor.PendingSignIns>();
         services.AddSingleton<Security.SecurityEvents>();
         services.AddSingleton<Security.Reauthentication>();
+        services.AddSingleton<Recovery.RecoveryRequests>();
+        services.AddSingleton<Recovery.PasswordReset>();
+        services.AddSingleton<Recovery.TwoFactorRecovery>();
         services.AddSingleton<Notices.NoticeMail>();
         services.AddSingleton<Notices.AccountNotices>();
         return services;

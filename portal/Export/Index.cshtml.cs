@@ -36,7 +36,8 @@ public sealed class ExportPage(SessionStore sessions, SignInService signIn, IDbC
             return Page();
         }
         await using var db = await vaultFactory.CreateDbContextAsync(HttpContext.RequestAborted);
-        var items = await db.MailboxItems.AsNoTracking().Where(i => i.AccountId == Session.AccountId && i.PendingLinkId == null)
+        // Locked items are left out: their stanza is for a replaced key that nobody holds, so there is nothing to export.
+        var items = await db.MailboxItems.AsNoTracking().Where(i => i.AccountId == Session.AccountId && i.PendingLinkId == null && i.LockedAt == null)
             .OrderBy(i => i.CreatedAt).ToListAsync(HttpContext.RequestAborted);
         var messageIds = items.Select(i => i.MessageId).ToList();
         var messages = await db.Messages.AsNoTracking().Where(m => messageIds.Contains(m.Id)).ToDictionaryAsync(m => m.Id, HttpContext.RequestAborted);
