@@ -91,6 +91,16 @@ public sealed class PasswordReset(
             await db.BackupCodes.Where(b => b.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
         }
         await EndEverythingAsync(accountId, cancellationToken);
+        // secure_delete zeroes the freed pages in the database files; the old pages still sit in the write-ahead
+        // logs until a checkpoint, so one is forced now rather than whenever SQLite gets round to it.
+        await using (var vault = await vaultFactory.CreateDbContextAsync(cancellationToken))
+        {
+            await vault.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken);
+        }
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken);
+        }
         logger.LogInformation("Password of account {AccountId} reset by SMS with a new key pair: {Count} items locked", accountId, locked);
         return key;
     }
