@@ -104,13 +104,18 @@ public sealed class LostAuthenticatorPage(
         {
             return Fail(LostAuthenticatorStep.Confirm, "SignInThrottled", StatusCodes.Status429TooManyRequests);
         }
+        // Only the whole cookie (its key opens the kept key) gets to spend the code.
+        using var key = recoveries.UnwrapKey(HttpContext, request);
+        if (key is null)
+        {
+            return Redirect("/signin/lost-authenticator");
+        }
         if (await recoveries.CheckCodeAsync(request, code, cancellationToken) != Verification.CheckOutcome.Correct)
         {
             return await WrongAsync(request, account, "ForgotCodeWrong");
         }
-        using var key = recoveries.UnwrapKey(HttpContext, request);
         await recoveries.EndAsync(HttpContext, cancellationToken);
-        return key is null ? Redirect("/signin/lost-authenticator") : await FinishAsync(account, key, cancellationToken);
+        return await FinishAsync(account, key, cancellationToken);
     }
 
     public async Task<IActionResult> OnPostBackupCodeAsync([FromForm] string? backupCode)
@@ -124,6 +129,13 @@ public sealed class LostAuthenticatorPage(
         if (await signIn.IsThrottledAsync(account.Email, RateLimits.ClientIp(HttpContext), cancellationToken))
         {
             return Fail(LostAuthenticatorStep.Confirm, "SignInThrottled", StatusCodes.Status429TooManyRequests);
+        }
+        using (var kept = recoveries.UnwrapKey(HttpContext, request))
+        {
+            if (kept is null)
+            {
+                return Redirect("/signin/lost-authenticator");
+            }
         }
         using var key = await backupCodes.UseAsync(account.Id, backupCode, cancellationToken);
         if (key is null)
