@@ -554,6 +554,57 @@ public sealed class ForgotPasswordTests
     }
 
     [Test]
+    public async Task BackupPhone_GetsItsOwnCode_ResendWaitsItsTurn()
+    {
+        var (client, _) = await RecoveryJourney.AccountWithMessageAsync(_portal);
+        client.Dispose();
+        const string backupPhone = "+46709998877";
+        await using (var vault = Vault())
+        {
+            var account = await vault.Accounts.SingleAsync(a => a.Email == PortalFactory.PatientAddress);
+            account.BackupPhone = backupPhone;
+            await vault.SaveChangesAsync();
+        }
+        using var browser = _portal.Browser();
+        await AskAsync(browser, PortalFactory.PatientAddress);
+        var mainCode = _portal.LatestSmsCode();
+        using (var toBackup = await PostAsync(browser, "BackupPhone"))
+        {
+            Assert.That(toBackup.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(BrowserSteps.Text(await toBackup.Content.ReadAsStringAsync()), Does.Contain("Om kontot har en reservtelefon har vi skickat en kod till den"));
+        }
+        var recipients = Directory.GetFiles(Path.Combine(_portal.Data.Path, "sms-outbox")).Select(f => File.ReadAllLines(f)[0]).ToList();
+        Assert.That(recipients.Count(r => r == "To: " + backupPhone), Is.EqualTo(1));
+        var backupCode = _portal.LatestSmsCode();
+
+        // A resend right away waits for its delay (nothing sent); the main phone's code no longer counts.
+        using (var resend = await PostAsync(browser, "Resend"))
+        {
+            Assert.That(resend.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+        Assert.That(_portal.SmsCount(), Is.EqualTo(3), "the account's first SMS, the main and the backup phone's codes");
+        if (mainCode != backupCode)
+        {
+            using var old = await PostAsync(browser, "Sms", ("code", mainCode));
+            Assert.That(old.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        }
+        _portal.Time.Advance(TimeSpan.FromMinutes(1));
+        using (var resend = await PostAsync(browser, "Resend"))
+        {
+            Assert.That(resend.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+        var resent = _portal.LatestSmsCode();
+        using (var sms = await PostAsync(browser, "Sms", ("code", resent)))
+        {
+            Assert.That(sms.Location(), Is.EqualTo(Page));
+        }
+        await using var db = PortalDb();
+        var request = await db.RecoveryRequests.SingleAsync();
+        Assert.That(request.Phone, Is.EqualTo(backupPhone));
+        Assert.That(request.SmsVerifiedAt, Is.Not.Null);
+    }
+
+    [Test]
     public async Task SignInPage_LinksToForgotPasswordAndLostAuthenticator()
     {
         using var client = _portal.Browser();
