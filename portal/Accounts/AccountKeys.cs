@@ -42,6 +42,21 @@ public sealed class AccountKeys(IDbContextFactory<VaultDbContext> vaultFactory, 
         return true;
     }
 
+    /// <summary>
+    /// The same key pair under a new password (password change): only the Password wrap is replaced, so every message
+    /// stays readable. False when the account has no password wrap (not active).
+    /// </summary>
+    public async Task<bool> ChangePasswordAsync(Guid accountId, AgeIdentity key, string newPassword, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var wrapped = PrivateKeyWrap.WrapWithPassword(key, newPassword, KeyWrapPurpose.Password, PasswordKeyId(accountId));
+        await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
+        var updated = await db.AccountKeys.Where(k => k.AccountId == accountId && k.Kind == AccountKeyKind.Password)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.WrappedKey, wrapped).SetProperty(k => k.CreatedAt, time.GetUtcNow().UtcDateTime), cancellationToken);
+        logger.LogInformation("Password wrap replaced for account {AccountId}", accountId);
+        return updated == 1;
+    }
+
     /// <summary>Re-encrypts a pending link's items to the (active) account key and deletes the link key.</summary>
     public async Task<int> ClaimAsync(Guid accountId, Guid linkId, AgeIdentity linkKey, AgeRecipient accountKey, CancellationToken cancellationToken)
     {
