@@ -202,15 +202,21 @@ public sealed partial class MailboxTests
     }
 
     [Test]
-    public async Task Export_AfterPassword_ZipOpensWithTheAgeTool()
+    public async Task Export_AfterReauthentication_ZipOpensWithTheAgeTool()
     {
         var (client, _) = await SignedInRecipientAsync("Exporteras");
-        var page = await client.PageAsync("/export");
+        var first = await client.PageAsync("/export");
+        using var early = await client.PostFormAsync("/export", (await client.PageAsync("/settings")).Html);
+        Assert.That(first.Response.Location(), Is.EqualTo("/settings/confirm?returnUrl=%2Fexport"));
+        Assert.That(early.Location(), Does.StartWith("/settings/confirm"), "no zip without confirming it's you");
 
-        using var wrong = await client.PostFormAsync("/export", page.Html, ("password", "fel lösenord här"));
-        using var zip = await client.PostFormAsync("/export", page.Html, ("password", RecipientJourney.Password));
-
+        using var wrong = await AccountSecurityJourney.ConfirmAsync(client, "/export", "fel lösenord här");
+        using var right = await AccountSecurityJourney.ConfirmAsync(client, "/export", RecipientJourney.Password);
         Assert.That(wrong.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(right.Location(), Is.EqualTo("/export"));
+        var page = await client.PageAsync("/export");
+        using var zip = await client.PostFormAsync("/export", page.Html);
+
         Assert.That(zip.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(zip.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/zip"));
         var folder = Path.Combine(_portal.Data.Path, "export");
