@@ -10,6 +10,7 @@ public static class AccountsServiceCollectionExtensions
         services.AddSingleton<AccountKeys>();
         services.AddSingleton<SignInService>();
         services.AddSingleton<SignInCompletion>();
+        services.AddSingleton<AccountDeletion>();
         services.AddSingleton<TwoFactor.Totp>();
         services.AddSingleton<TwoFactor.TotpSecretProtector>();
         services.AddSingleton<TwoFactor.TwoFactorAccounts>();

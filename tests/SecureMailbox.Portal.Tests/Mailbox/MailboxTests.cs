@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
 using SecureMailbox.Portal.Mailbox;
 using SecureMailbox.Portal.Tests.Support;
 using SecureMailbox.Vault.Data;
@@ -52,6 +53,38 @@ public sealed partial class MailboxTests
         Assert.That((await anna.PageAsync(annaUrl)).Status, Is.EqualTo(HttpStatusCode.OK), "still there for its reader");
         anna.Dispose();
         bo.Dispose();
+    }
+
+    [Test]
+    public async Task ForwardedMessage_DownloadsAsTheMessageItWas()
+    {
+        var forwarded = new MimeMessage();
+        forwarded.From.Add(new MailboxAddress("Labbet", "lab@org.example"));
+        forwarded.To.Add(new MailboxAddress("Sven", PortalFactory.SenderAddress));
+        forwarded.Subject = "Vidarebefordrat provsvar";
+        forwarded.Body = new Multipart("mixed")
+        {
+            new TextPart("plain") { Text = "Originalet från labbet: Hb 142 g/L.\r\n" },
+            new MimePart("application", "pdf") { FileName = "svar.pdf", Content = new MimeContent(new MemoryStream(new byte[] { 0x25, 0x50, 0x44, 0x46, 1, 2, 3 })) },
+        };
+        await using var expected = new MemoryStream();
+        await forwarded.WriteToAsync(expected);
+        var (token, _) = await _portal.StoreMessageAsync("Se bifogat", forwarded: forwarded);
+        var client = _portal.Browser();
+        var url = await RecipientJourney.CreateAccountAsync(_portal, client, token);
+
+        var page = await client.PageAsync(url);
+        using var download = await client.GetAsync(new Uri(url + "/a/0", UriKind.Relative));
+        var bytes = await download.Content.ReadAsByteArrayAsync();
+
+        Assert.That(BrowserSteps.Text(page.Html), Does.Contain("message.eml"));
+        Assert.That(download.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(download.Content.Headers.ContentDisposition?.FileName?.Trim('"'), Is.EqualTo("message.eml"));
+        Assert.That(bytes, Is.EqualTo(expected.ToArray()), "byte for byte the message that was forwarded");
+        using var parsed = await MimeMessage.LoadAsync(new MemoryStream(bytes));
+        Assert.That(parsed.Subject, Is.EqualTo("Vidarebefordrat provsvar"));
+        Assert.That(parsed.Attachments.OfType<MimePart>().Single().FileName, Is.EqualTo("svar.pdf"));
+        client.Dispose();
     }
 
     [Test]
@@ -202,15 +235,21 @@ public sealed partial class MailboxTests
     }
 
     [Test]
-    public async Task Export_AfterPassword_ZipOpensWithTheAgeTool()
+    public async Task Export_AfterReauthentication_ZipOpensWithTheAgeTool()
     {
         var (client, _) = await SignedInRecipientAsync("Exporteras");
-        var page = await client.PageAsync("/export");
+        var first = await client.PageAsync("/export");
+        using var early = await client.PostFormAsync("/export", (await client.PageAsync("/settings")).Html);
+        Assert.That(first.Response.Location(), Is.EqualTo("/settings/confirm?returnUrl=%2Fexport"));
+        Assert.That(early.Location(), Does.StartWith("/settings/confirm"), "no zip without confirming it's you");
 
-        using var wrong = await client.PostFormAsync("/export", page.Html, ("password", "fel lösenord här"));
-        using var zip = await client.PostFormAsync("/export", page.Html, ("password", RecipientJourney.Password));
-
+        using var wrong = await AccountSecurityJourney.ConfirmAsync(client, "/export", "fel lösenord här");
+        using var right = await AccountSecurityJourney.ConfirmAsync(client, "/export", RecipientJourney.Password);
         Assert.That(wrong.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(right.Location(), Is.EqualTo("/export"));
+        var page = await client.PageAsync("/export");
+        using var zip = await client.PostFormAsync("/export", page.Html);
+
         Assert.That(zip.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(zip.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/zip"));
         var folder = Path.Combine(_portal.Data.Path, "export");
