@@ -161,8 +161,12 @@ public sealed class ForgotPasswordTests
         }
 
         // Export leaves the locked message out (nothing could open it) and keeps the new one.
+        using (var confirmed = await AccountSecurityJourney.ConfirmAsync(client, "/export", RecoveryJourney.NewPassword))
+        {
+            Assert.That(confirmed.Location(), Is.EqualTo("/export"));
+        }
         var exportPage = await client.PageAsync("/export");
-        using (var export = await client.PostFormAsync("/export", exportPage.Html, ("password", RecoveryJourney.NewPassword)))
+        using (var export = await client.PostFormAsync("/export", exportPage.Html))
         {
             Assert.That(export.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             using var zip = new ZipArchive(await export.Content.ReadAsStreamAsync());
@@ -263,7 +267,7 @@ public sealed class ForgotPasswordTests
     public async Task SmsReset_WithTwoFactor_NeedsTheAppCode_AndReplacesTheBackupCodes()
     {
         var (client, itemId) = await RecoveryJourney.AccountWithMessageAsync(_portal);
-        var (secret, oldCodes) = await RecoveryJourney.EnableTwoFactorAsync(_portal, client);
+        var (secret, oldCodes) = await AccountSecurityJourney.EnableTwoFactorAsync(_portal, client);
         client.Dispose();
         await using (var vault = Vault())
         {
@@ -299,8 +303,6 @@ public sealed class ForgotPasswordTests
             Assert.That(await db.RecoveryRequests.Select(r => r.Attempts).SingleAsync(), Is.EqualTo(1));
         }
 
-        // The enabling used the current time step (a step works once): the user's next code.
-        _portal.Time.Advance(TimeSpan.FromSeconds(30));
         using (var app = await PostAsync(attacker, "Authenticator", ("code", RecoveryJourney.CodeNow(_portal, secret))))
         {
             Assert.That(app.Location(), Is.EqualTo(Page));
@@ -357,7 +359,7 @@ public sealed class ForgotPasswordTests
     public async Task BackupCodeReset_KeepsEveryMessageAndTwoFactor_CodeWorksOnce()
     {
         var (client, itemId) = await RecoveryJourney.AccountWithMessageAsync(_portal);
-        var (_, codes) = await RecoveryJourney.EnableTwoFactorAsync(_portal, client);
+        var (_, codes) = await AccountSecurityJourney.EnableTwoFactorAsync(_portal, client);
         using var other = client;
 
         using var reset = _portal.Browser();

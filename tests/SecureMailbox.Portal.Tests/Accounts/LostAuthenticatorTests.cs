@@ -30,7 +30,7 @@ public sealed class LostAuthenticatorTests
         var (client, itemId) = await RecoveryJourney.AccountWithMessageAsync(_portal);
         using (client)
         {
-            var (_, codes) = await RecoveryJourney.EnableTwoFactorAsync(_portal, client);
+            var (_, codes) = await AccountSecurityJourney.EnableTwoFactorAsync(_portal, client);
             return (itemId, codes);
         }
     }

@@ -3,13 +3,12 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using OtpNet;
 using SecureMailbox.Vault.Data;
 using TotpCore = SecureMailbox.Portal.Accounts.TwoFactor.Totp;
 
 namespace SecureMailbox.Portal.Tests.Support;
 
-/// <summary>Steps shared by the recovery fixtures: an account with a message, 2FA on, the recovery cookie by hand.</summary>
+/// <summary>Steps shared by the recovery fixtures: an account with a message, codes from pages, the recovery cookie by hand.</summary>
 public static partial class RecoveryJourney
 {
     public const string NewPassword = "ett helt nytt lösenord för kontot 7";
@@ -29,27 +28,6 @@ public static partial class RecoveryJourney
         ArgumentNullException.ThrowIfNull(portal);
         await using var vault = await portal.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>().CreateDbContextAsync();
         return await vault.Accounts.Where(a => a.Email == email).Select(a => a.Id).SingleAsync();
-    }
-
-    /// <summary>Settings → ID-kontroll on a signed-in client; returns the TOTP secret and the ten backup codes.</summary>
-    public static async Task<(byte[] Secret, List<string> Codes)> EnableTwoFactorAsync(PortalFactory portal, HttpClient client)
-    {
-        ArgumentNullException.ThrowIfNull(portal);
-        const string page = "/settings/two-factor";
-        var start = await client.PageAsync(page);
-        using var started = await client.PostFormAsync(page + "?handler=Start", start.Html, ("password", RecipientJourney.Password), ("installed", "true"));
-        Assert.That(started.Location(), Is.EqualTo(page));
-        var sms = await client.PageAsync(page);
-        using var checkedSms = await client.PostFormAsync(page + "?handler=Sms", sms.Html, ("code", portal.LatestSmsCode()));
-        Assert.That(checkedSms.Location(), Is.EqualTo(page));
-        var qr = await client.PageAsync(page);
-        var match = SecretField().Match(qr.Html);
-        Assert.That(match.Success, Is.True, "the page shows the secret");
-        var secret = Base32Encoding.ToBytes(match.Groups[1].Value.Replace(" ", "", StringComparison.Ordinal));
-        using var confirmed = await client.PostFormAsync(page + "?handler=Confirm", qr.Html, ("code", CodeNow(portal, secret)));
-        var codes = BackupCodes(await confirmed.Content.ReadAsStringAsync());
-        Assert.That(codes, Has.Count.EqualTo(10));
-        return (secret, codes);
     }
 
     public static string CodeNow(PortalFactory portal, byte[] secret)
@@ -91,9 +69,6 @@ public static partial class RecoveryJourney
 
     /// <summary>A page's HTML without what differs per request (anti-forgery tokens).</summary>
     public static string Comparable(string html) => CsrfValue().Replace(html, "value=\"…\"");
-
-    [GeneratedRegex("<code class=\"secret\">([A-Z2-7 ]+)</code>")]
-    private static partial Regex SecretField();
 
     [GeneratedRegex("<li><code>([A-Z0-9]{5}-[A-Z0-9]{5})</code></li>")]
     private static partial Regex BackupCodeItem();
