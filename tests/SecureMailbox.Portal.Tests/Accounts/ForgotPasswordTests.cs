@@ -607,6 +607,55 @@ public sealed class ForgotPasswordTests
     }
 
     [Test]
+    public async Task Requests_ThrottledPerAddress_AlikeForUnknownAddresses()
+    {
+        var (client, _) = await RecoveryJourney.AccountWithMessageAsync(_portal);
+        client.Dispose();
+        foreach (var email in new[] { PortalFactory.PatientAddress, "nobody@nowhere.example" })
+        {
+            using var browser = _portal.Browser();
+            for (var i = 0; i < 5; i++)
+            {
+                var codePage = await AskAsync(browser, email);
+                using var restart = await browser.PostFormAsync(Page + "?handler=Restart", codePage);
+                Assert.That(restart.Location(), Is.EqualTo(Page));
+            }
+            var form = await browser.PageAsync(Page);
+            using var sixth = await browser.PostFormAsync(Page, form.Html, ("email", email.ToUpperInvariant()));
+            Assert.That(sixth.StatusCode, Is.EqualTo((HttpStatusCode)429), email);
+            Assert.That(BrowserSteps.Text(await sixth.Content.ReadAsStringAsync()), Does.Contain("För många"));
+        }
+        Assert.That(_portal.SmsCount(), Is.EqualTo(1 + 5), "the account's first code, then one per accepted request for the known address only");
+    }
+
+    [Test]
+    public async Task WrongCodes_CountTowardsSignInThrottling()
+    {
+        _portal.Dispose();
+        _portal = new PortalFactory(new Dictionary<string, string?> { ["SignIn:MaxFailuresPerAccountPerHour"] = "3" });
+        var (client, _) = await RecoveryJourney.AccountWithMessageAsync(_portal);
+        client.Dispose();
+        using var browser = _portal.Browser();
+        await AskAsync(browser, PortalFactory.PatientAddress);
+        var code = _portal.LatestSmsCode();
+        for (var i = 0; i < 3; i++)
+        {
+            using var wrong = await PostAsync(browser, "Sms", ("code", WrongSmsCode(code)));
+            Assert.That(wrong.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        }
+        using (var throttled = await PostAsync(browser, "Sms", ("code", code)))
+        {
+            Assert.That(throttled.StatusCode, Is.EqualTo((HttpStatusCode)429));
+        }
+        using (var signIn = await RecipientJourney.SignInAsync(_portal.Browser(), PortalFactory.PatientAddress, RecipientJourney.Password))
+        {
+            Assert.That(signIn.StatusCode, Is.EqualTo((HttpStatusCode)429), "the same counter as sign-in");
+        }
+        await using var db = PortalDb();
+        Assert.That((await db.RecoveryRequests.SingleAsync()).SmsVerifiedAt, Is.Null);
+    }
+
+    [Test]
     public async Task SignInPage_LinksToForgotPasswordAndLostAuthenticator()
     {
         using var client = _portal.Browser();
