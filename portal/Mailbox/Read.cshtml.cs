@@ -56,8 +56,8 @@ public sealed class ReadPage(
             // Its stanza and metadata are for the replaced key: nothing is tried, the page says so.
             await using var db = await vaultFactory.CreateDbContextAsync(HttpContext.RequestAborted);
             LockedSender = await MailboxQueries.SenderAddressAsync(db, message.Id, HttpContext.RequestAborted);
-            var reader = await db.Accounts.Where(a => a.Id == Session.AccountId).Select(a => a.Email).SingleAsync(HttpContext.RequestAborted);
-            CanRequestResend = ResendRequests.CanAsk(LockedSender, reader);
+            var ownAddress = await db.Accounts.Where(a => a.Id == Session.AccountId).Select(a => a.Email).SingleAsync(HttpContext.RequestAborted);
+            CanRequestResend = ResendRequests.CanAsk(LockedSender, ownAddress);
             return Page();
         }
         ImagesAllowed = images == 1;
