@@ -9,7 +9,7 @@ namespace SecureMailbox.Portal.Mailbox;
 public sealed record MailboxEntry(MailboxItem Item, MessageMetadata Metadata, string? LockedSender = null);
 
 /// <summary>The signed-in account's items, always filtered by account (SECURITY.md A15).</summary>
-public sealed class MailboxQueries(IDbContextFactory<VaultDbContext> vaultFactory, ILogger<MailboxQueries> logger)
+public sealed class MailboxQueries(IDbContextFactory<VaultDbContext> vaultFactory, TimeProvider time, ILogger<MailboxQueries> logger)
 {
     public async Task<List<MailboxEntry>> ListAsync(SignedInSession session, Folder folder, CancellationToken cancellationToken)
     {
@@ -22,11 +22,32 @@ public sealed class MailboxQueries(IDbContextFactory<VaultDbContext> vaultFactor
         foreach (var item in items)
         {
             // A locked item's metadata is for a key nobody holds any more: it is not even tried.
-            entries.Add(item.LockedAt is null
-                ? new MailboxEntry(item, await VaultReader.ReadMetadataAsync(item.EncryptedMetadata, session.Key, cancellationToken))
+            var metadata = item.LockedAt is null ? await TryReadMetadataAsync(db, item, session, cancellationToken) : null;
+            entries.Add(metadata is not null
+                ? new MailboxEntry(item, metadata)
                 : new MailboxEntry(item, new MessageMetadata(), await SenderAddressAsync(db, item.MessageId, cancellationToken)));
         }
         return entries;
+    }
+
+    /// <summary>
+    /// The item's listing metadata, or null when the session's key does not open it: an item stored to the old key
+    /// while a password reset replaced it, or damaged data. Such an item is locked from here on (one bad item never
+    /// takes the whole list down); the read page then explains it and offers to ask the sender again.
+    /// </summary>
+    private async Task<MessageMetadata?> TryReadMetadataAsync(VaultDbContext db, MailboxItem item, SignedInSession session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await VaultReader.ReadMetadataAsync(item.EncryptedMetadata, session.Key, cancellationToken);
+        }
+        catch (Exception exception) when (exception is Vault.Crypto.AgeException or FormatException or IOException or System.Text.Json.JsonException or System.Security.Cryptography.CryptographicException)
+        {
+            logger.LogWarning("Mailbox item {ItemId} of account {AccountId} does not open with the account key ({Error}): locked", item.Id, session.AccountId, exception.GetType().Name);
+            item.LockedAt = time.GetUtcNow().UtcDateTime;
+            await db.MailboxItems.Where(i => i.Id == item.Id).ExecuteUpdateAsync(s => s.SetProperty(i => i.LockedAt, item.LockedAt), cancellationToken);
+            return null;
+        }
     }
 
     /// <summary>The address of the message's sender (from the vault, not from the encrypted metadata), or null.</summary>
@@ -67,9 +88,12 @@ public sealed class MailboxQueries(IDbContextFactory<VaultDbContext> vaultFactor
         return (item, message);
     }
 
-    public async Task MarkReadAsync(Guid itemId, CancellationToken cancellationToken)
+    /// <summary>Marks one of the account's items read or unread; false when it is not the account's.</summary>
+    public async Task<bool> SetReadAsync(SignedInSession session, Guid itemId, bool read, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(session);
         await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
-        await db.MailboxItems.Where(i => i.Id == itemId).ExecuteUpdateAsync(s => s.SetProperty(i => i.IsRead, true), cancellationToken);
+        return await db.MailboxItems.Where(i => i.Id == itemId && i.AccountId == session.AccountId && i.PendingLinkId == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(i => i.IsRead, read), cancellationToken) == 1;
     }
 }

@@ -88,15 +88,18 @@ public sealed class ReadPage(
         {
             PlainText = content.PlainText ?? "";
         }
-        if (!item.IsRead)
-        {
-            await queries.MarkReadAsync(item.Id, HttpContext.RequestAborted);
-        }
         return Page();
     }
 
     public async Task<IActionResult> OnPostRequestResendAsync(Guid id) =>
         await resendRequests.RequestAsync(Session.AccountId, id, HttpContext.RequestAborted) ? Redirect($"/mailbox/m/{id}") : NotFound();
+
+    /// <summary>Opening shows the message; this POST (sent by <c>read.js</c>, or the button without scripts) marks it read.</summary>
+    public async Task<IActionResult> OnPostMarkReadAsync(Guid id) =>
+        await queries.SetReadAsync(Session, id, read: true, HttpContext.RequestAborted) ? Redirect($"/mailbox/m/{id}") : NotFound();
+
+    public async Task<IActionResult> OnPostMarkUnreadAsync(Guid id) =>
+        await queries.SetReadAsync(Session, id, read: false, HttpContext.RequestAborted) ? Redirect("/mailbox") : NotFound();
 
     public async Task<IActionResult> OnPostDeleteAsync(Guid id) =>
         await trash.MoveToTrashAsync(Session.AccountId, id, HttpContext.RequestAborted) ? Redirect("/mailbox") : NotFound();

@@ -218,20 +218,73 @@ public sealed partial class MailboxTests
     }
 
     [Test]
-    public async Task Mailbox_UnreadUntilOpened()
+    public async Task Mailbox_OpeningChangesNothing_ThePostMarksReadAndUnread()
     {
         var (client, url) = await SignedInRecipientAsync("Oläst");
-        // Creating the account opened the first message; a second one arrives unread.
         var (_, second) = await _portal.StoreMessageAsync("Nytt meddelande");
         _ = second;
+        Assert.That(Regex.Count((await client.PageAsync("/mailbox")).Html, "class=\"unread\""), Is.EqualTo(2), "neither has been marked read");
+
+        var page = await client.PageAsync(url);
+        Assert.That(Regex.Count((await client.PageAsync("/mailbox")).Html, "class=\"unread\""), Is.EqualTo(2), "a GET changes no state (A14)");
+        Assert.That(page.Html, Does.Contain("src=\"/js/read.js\"").And.Contain("id=\"mark-read\""));
+
+        using var read = await client.PostFormAsync(url + "?handler=MarkRead", page.Html);
+        Assert.That(read.Location(), Is.EqualTo(url));
+        var after = await client.PageAsync(url);
+        Assert.That(Regex.Count((await client.PageAsync("/mailbox")).Html, "class=\"unread\""), Is.EqualTo(1));
+        Assert.That(after.Html, Does.Not.Contain("read.js").And.Contain("handler=MarkUnread"));
+
+        using var unread = await client.PostFormAsync(url + "?handler=MarkUnread", after.Html);
+        Assert.That(unread.Location(), Is.EqualTo("/mailbox"));
+        Assert.That(Regex.Count((await client.PageAsync("/mailbox")).Html, "class=\"unread\""), Is.EqualTo(2));
+        var script = await client.GetAsync(new Uri("/js/read.js", UriKind.Relative));
+        Assert.That(script.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        client.Dispose();
+    }
+
+    [Test]
+    public async Task MarkRead_AnotherAccountsItem_IsNotFound()
+    {
+        var (anna, annaUrl) = await SignedInRecipientAsync();
+        var (bo, boUrl) = await SignedInRecipientAsync("Till Bo", address: "bo@patient.example");
+        var boPage = await bo.PageAsync(boUrl);
+
+        using var foreign = await bo.PostFormAsync(annaUrl + "?handler=MarkRead", boPage.Html);
+
+        Assert.That(foreign.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        anna.Dispose();
+        bo.Dispose();
+    }
+
+    [Test]
+    public async Task Mailbox_AnItemTheKeyDoesNotOpen_IsListedAsLocked_AndTheRestStillShows()
+    {
+        var (client, url) = await SignedInRecipientAsync("Läsbart");
+        var (_, stored) = await _portal.StoreMessageAsync("Till fel nyckel");
+        var accountId = await VaultValueAsync(db => db.Accounts.Where(a => a.Email == PortalFactory.PatientAddress).Select(a => a.Id).SingleAsync());
+        // As if stored to the old key while a password reset replaced it: metadata for a key this account lacks.
+        using var stranger = SecureMailbox.Vault.Crypto.AgeIdentity.Generate();
+        var foreignMetadata = await VaultWriter.EncryptToAsync(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new MessageMetadata { Subject = "Hemligt ämne" }), stranger.Recipient, CancellationToken.None);
+        await using (var db = await Vault.CreateDbContextAsync())
+        {
+            await db.MailboxItems.Where(i => i.MessageId == stored.MessageId && i.AccountId == accountId)
+                .ExecuteUpdateAsync(s => s.SetProperty(i => i.EncryptedMetadata, foreignMetadata));
+        }
 
         var inbox = await client.PageAsync("/mailbox");
 
-        Assert.That(inbox.Html, Does.Contain("class=\"unread\""));
-        Assert.That(Regex.Count(inbox.Html, "class=\"unread\""), Is.EqualTo(2), "neither has been opened yet");
-        await client.PageAsync(url);
-        Assert.That(Regex.Count((await client.PageAsync("/mailbox")).Html, "class=\"unread\""), Is.EqualTo(1));
+        Assert.That(inbox.Status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(BrowserSteps.Text(inbox.Html), Does.Contain("Läsbart").And.Contain(PortalFactory.SenderAddress).And.Not.Contain("Hemligt ämne"));
+        Assert.That(await VaultValueAsync(db => db.MailboxItems.CountAsync(i => i.MessageId == stored.MessageId && i.AccountId == accountId && i.LockedAt != null)), Is.EqualTo(1));
+        Assert.That((await client.PageAsync(url)).Status, Is.EqualTo(HttpStatusCode.OK));
         client.Dispose();
+    }
+
+    private async Task<T> VaultValueAsync<T>(Func<VaultDbContext, Task<T>> query)
+    {
+        await using var db = await Vault.CreateDbContextAsync();
+        return await query(db);
     }
 
     [Test]
