@@ -60,7 +60,9 @@ public sealed class AccountDeletion(
             keys.AddRange(new[] { account.Phone, account.BackupPhone }.OfType<string>().Select(phone => "sms-phone:" + phone));
             await portal.RateEvents.Where(e => keys.Contains(e.Key)).ExecuteDeleteAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            await portal.Database.FlushDeletedAsync(cancellationToken);
         }
+        await vault.Database.FlushDeletedAsync(cancellationToken);
 
         await notices.SendToAsync(account.Email, AccountNotice.AccountDeleted, cancellationToken);
         logger.LogInformation("Account {AccountId} deleted: {Items} mailbox items", accountId, items.Count);

@@ -24,6 +24,7 @@ public sealed class PasswordReset(
     IDbContextFactory<PortalDbContext> dbFactory,
     SessionStore sessions,
     RecoveryRequests recoveries,
+    AccountKeys keys,
     TimeProvider time,
     ILogger<PasswordReset> logger)
 {
@@ -45,19 +46,17 @@ public sealed class PasswordReset(
     public async Task RewrapAsync(Guid accountId, AgeIdentity key, string password, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var wrapped = PrivateKeyWrap.WrapWithPassword(key, password, KeyWrapPurpose.Password, AccountKeys.PasswordKeyId(accountId));
         await using (var db = await vaultFactory.CreateDbContextAsync(cancellationToken))
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var account = await db.Accounts.SingleAsync(a => a.Id == accountId, cancellationToken);
-            if (account.PublicKey != key.Recipient.ToString())
+            var publicKey = await db.Accounts.Where(a => a.Id == accountId).Select(a => a.PublicKey).SingleAsync(cancellationToken);
+            if (publicKey != key.Recipient.ToString())
             {
                 throw new InvalidOperationException("The key does not belong to the account.");
             }
-            await db.AccountKeys.Where(k => k.AccountId == accountId && k.Kind == AccountKeyKind.Password).ExecuteDeleteAsync(cancellationToken);
-            db.AccountKeys.Add(new AccountKey { AccountId = accountId, Kind = AccountKeyKind.Password, WrappedKey = wrapped, CreatedAt = time.GetUtcNow().UtcDateTime });
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
+        }
+        if (!await keys.ChangePasswordAsync(accountId, key, password, cancellationToken))
+        {
+            throw new InvalidOperationException("The account has no password wrap to replace.");
         }
         await EndEverythingAsync(accountId, cancellationToken);
         logger.LogInformation("Password of account {AccountId} reset with a backup code", accountId);
@@ -91,15 +90,13 @@ public sealed class PasswordReset(
             await db.BackupCodes.Where(b => b.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
         }
         await EndEverythingAsync(accountId, cancellationToken);
-        // secure_delete zeroes the freed pages in the database files; the old pages still sit in the write-ahead
-        // logs until a checkpoint, so one is forced now rather than whenever SQLite gets round to it.
         await using (var vault = await vaultFactory.CreateDbContextAsync(cancellationToken))
         {
-            await vault.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken);
+            await vault.Database.FlushDeletedAsync(cancellationToken);
         }
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            await db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken);
+            await db.Database.FlushDeletedAsync(cancellationToken);
         }
         logger.LogInformation("Password of account {AccountId} reset by SMS with a new key pair: {Count} items locked", accountId, locked);
         return key;

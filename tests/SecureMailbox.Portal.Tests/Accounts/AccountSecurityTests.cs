@@ -270,11 +270,15 @@ public sealed class AccountSecurityTests
         using var deleted = await client.PostFormAsync("/settings/delete", page.Html, ("understood", "true"));
         Assert.That(deleted.Location(), Is.EqualTo("/account-deleted"));
 
-        // secure_delete overwrites deleted rows; a checkpoint moves the WAL into the files before they are read.
-        await VaultAsync(db => db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE)"));
-        await PortalDbAsync(db => db.Database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE)"));
+        // secure_delete overwrites deleted rows, and the deletion checkpoints the write-ahead logs: the files as they
+        // are now (database and WAL) hold no trace.
         var vaultFile = System.Text.Encoding.UTF8.GetString(await File.ReadAllBytesAsync(Path.Combine(_portal.Data.Path, "securemailbox.db")));
         var portalFile = System.Text.Encoding.UTF8.GetString(await File.ReadAllBytesAsync(Path.Combine(_portal.Data.Path, "portal.db")));
+        foreach (var wal in Directory.GetFiles(_portal.Data.Path, "*.db-wal"))
+        {
+            var text = System.Text.Encoding.UTF8.GetString(await File.ReadAllBytesAsync(wal));
+            Assert.That(text, Does.Not.Contain(PortalFactory.PatientPhone), wal);
+        }
         Assert.That(portalFile, Does.Not.Contain(PortalFactory.PatientAddress).And.Not.Contain(PortalFactory.PatientPhone));
         // The vault keeps the final notice's envelope (in the outbound queue, until delivered) and nothing else.
         var outbound = await VaultAsync(db => db.OutboundRecipients.CountAsync(r => r.Address == PortalFactory.PatientAddress));
