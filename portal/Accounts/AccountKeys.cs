@@ -42,6 +42,59 @@ public sealed class AccountKeys(IDbContextFactory<VaultDbContext> vaultFactory, 
         return true;
     }
 
+    /// <summary>
+    /// A self-registered account: a new key pair under the password, the verified phone. An address that already has
+    /// a pending account (mail waiting behind links) becomes active with the new key; those messages stay on their
+    /// link keys until the person opens each link and signs in, which claims it (<see cref="ClaimAsync"/>).
+    /// Null when the address already has an active account.
+    /// </summary>
+    public async Task<Account?> RegisterAsync(string email, string phone, AgeIdentity key, string password, string defaultRegion, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var account = await db.Accounts.SingleOrDefaultAsync(a => a.Email == email, cancellationToken);
+        if (account is { State: AccountState.Active })
+        {
+            return null;
+        }
+        if (account is null)
+        {
+            account = new Account { Email = email, State = AccountState.Pending, Region = defaultRegion, CreatedAt = now };
+            db.Accounts.Add(account);
+        }
+        account.State = AccountState.Active;
+        account.PublicKey = key.Recipient.ToString();
+        account.Phone = phone;
+        db.AccountKeys.Add(new AccountKey
+        {
+            AccountId = account.Id,
+            Kind = AccountKeyKind.Password,
+            WrappedKey = PrivateKeyWrap.WrapWithPassword(key, password, KeyWrapPurpose.Password, PasswordKeyId(account.Id)),
+            CreatedAt = now,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogInformation("Account {AccountId} registered", account.Id);
+        return account;
+    }
+
+    /// <summary>
+    /// The same key pair under a new password (password change): only the Password wrap is replaced, so every message
+    /// stays readable. False when the account has no password wrap (not active).
+    /// </summary>
+    public async Task<bool> ChangePasswordAsync(Guid accountId, AgeIdentity key, string newPassword, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var wrapped = PrivateKeyWrap.WrapWithPassword(key, newPassword, KeyWrapPurpose.Password, PasswordKeyId(accountId));
+        await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
+        var updated = await db.AccountKeys.Where(k => k.AccountId == accountId && k.Kind == AccountKeyKind.Password)
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.WrappedKey, wrapped).SetProperty(k => k.CreatedAt, time.GetUtcNow().UtcDateTime), cancellationToken);
+        logger.LogInformation("Password wrap replaced for account {AccountId}", accountId);
+        return updated == 1;
+    }
+
     /// <summary>Re-encrypts a pending link's items to the (active) account key and deletes the link key.</summary>
     public async Task<int> ClaimAsync(Guid accountId, Guid linkId, AgeIdentity linkKey, AgeRecipient accountKey, CancellationToken cancellationToken)
     {

@@ -10,6 +10,7 @@ public static class AccountsServiceCollectionExtensions
         services.AddSingleton<AccountKeys>();
         services.AddSingleton<SignInService>();
         services.AddSingleton<SignInCompletion>();
+        services.AddSingleton<AccountDeletion>();
         services.AddSingleton<TwoFactor.Totp>();
         services.AddSingleton<TwoFactor.TotpSecretProtector>();
         services.AddSingleton<TwoFactor.TwoFactorAccounts>();
@@ -17,6 +18,9 @@ public static class AccountsServiceCollectionExtensions
         services.AddSingleton<TwoFactor.PendingSignIns>();
         services.AddSingleton<Security.SecurityEvents>();
         services.AddSingleton<Security.Reauthentication>();
+        services.AddSingleton<Recovery.RecoveryRequests>();
+        services.AddSingleton<Recovery.PasswordReset>();
+        services.AddSingleton<Recovery.TwoFactorRecovery>();
         services.AddSingleton<Phones.PhoneChanges>();
         services.AddSingleton<Notices.NoticeMail>();
         services.AddSingleton<Notices.AccountNotices>();

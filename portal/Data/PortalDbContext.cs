@@ -29,6 +29,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 
     public DbSet<RecoveryRequest> RecoveryRequests => Set<RecoveryRequest>();
 
+    public DbSet<Registration> Registrations => Set<Registration>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -79,6 +81,15 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
             e.Property(v => v.Device).HasMaxLength(100);
             e.Property(v => v.Network).HasMaxLength(64);
             e.HasIndex(v => new { v.AccountId, v.At });
+        });
+        modelBuilder.Entity<Registration>(e =>
+        {
+            e.HasKey(r => r.Id);
+            e.HasIndex(r => r.TokenHash).IsUnique();
+            e.Property(r => r.Email).HasMaxLength(320);
+            e.Property(r => r.Phone).HasMaxLength(20);
+            e.Property(r => r.CookieRowId).HasMaxLength(64);
+            e.HasIndex(r => r.CookieRowId);
         });
         modelBuilder.Entity<RecoveryRequest>(e =>
         {
@@ -335,4 +346,36 @@ public sealed class RecoveryRequest
     public DateTime CreatedAt { get; set; }
 
     public DateTime ExpiresAt { get; set; }
+}
+
+/// <summary>
+/// A self-service registration ("Kan vem som helst skapa ett konto?"): the address is proven by a one-time link mailed
+/// to it (only the token's hash is kept), the mobile number by an SMS code, then the person chooses a password.
+/// </summary>
+public sealed class Registration
+{
+    public Guid Id { get; set; } = Guid.NewGuid();
+
+    public required byte[] TokenHash { get; set; }
+
+    /// <summary>Lower-cased address the link was mailed to.</summary>
+    public required string Email { get; set; }
+
+    /// <summary>The mobile number given (E.164).</summary>
+    public required string Phone { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime ExpiresAt { get; set; }
+
+    /// <summary>When the mailed link was used (single use); from then on the cookie carries the registration.</summary>
+    public DateTime? UsedAt { get; set; }
+
+    /// <summary>SHA-256 of the registration cookie's id (like sessions).</summary>
+    public string? CookieRowId { get; set; }
+
+    /// <summary>The pre-session row the SMS code request hangs on.</summary>
+    public Guid? PreSessionId { get; set; }
+
+    public DateTime? PhoneVerifiedAt { get; set; }
 }

@@ -4,8 +4,6 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
-using SecureMailbox.Portal.Accounts;
-using SecureMailbox.Portal.Security;
 using SecureMailbox.Portal.Sessions;
 using SecureMailbox.Vault.Data;
 using SecureMailbox.Vault.Messages;
@@ -13,30 +11,28 @@ using SecureMailbox.Vault.Messages;
 namespace SecureMailbox.Portal.Export;
 
 /// <summary>
-/// Export my mailbox (GDPR portability, no lock-in): after the password again, a zip streamed to the browser with
+/// Export my mailbox (GDPR portability, no lock-in): after re-authentication (password and second factor: the zip
+/// holds the private key, so it is as sensitive as a password change), a zip streamed to the browser with
 /// <c>identity.txt</c> (the age identity), each message as a standard age file, and a README saying how the stock
 /// <c>age</c> tool opens them.
 /// </summary>
 [RequestSizeLimit(64 * 1024)]
-public sealed class ExportPage(SessionStore sessions, SignInService signIn, IDbContextFactory<VaultDbContext> vaultFactory, VaultReader reader)
+public sealed class ExportPage(SessionStore sessions, IDbContextFactory<VaultDbContext> vaultFactory, VaultReader reader)
     : SignedInPageModel(sessions)
 {
-    public bool Failed { get; private set; }
+    private const string Path = "/export";
 
-    public void OnGet()
-    {
-    }
+    public async Task<IActionResult> OnGetAsync() => await RequireRecentAuthenticationAsync(Path) ?? Page();
 
-    public async Task<IActionResult> OnPostAsync([FromForm] string? password)
+    public async Task<IActionResult> OnPostAsync()
     {
-        if (!await signIn.VerifyPasswordAsync(Session.AccountId, password, RateLimits.ClientIp(HttpContext), HttpContext.RequestAborted))
+        if (await RequireRecentAuthenticationAsync(Path) is { } redirect)
         {
-            Failed = true;
-            Response.StatusCode = StatusCodes.Status401Unauthorized;
-            return Page();
+            return redirect;
         }
         await using var db = await vaultFactory.CreateDbContextAsync(HttpContext.RequestAborted);
-        var items = await db.MailboxItems.AsNoTracking().Where(i => i.AccountId == Session.AccountId && i.PendingLinkId == null)
+        // Locked items are left out: their stanza is for a replaced key that nobody holds, so there is nothing to export.
+        var items = await db.MailboxItems.AsNoTracking().Where(i => i.AccountId == Session.AccountId && i.PendingLinkId == null && i.LockedAt == null)
             .OrderBy(i => i.CreatedAt).ToListAsync(HttpContext.RequestAborted);
         var messageIds = items.Select(i => i.MessageId).ToList();
         var messages = await db.Messages.AsNoTracking().Where(m => messageIds.Contains(m.Id)).ToDictionaryAsync(m => m.Id, HttpContext.RequestAborted);

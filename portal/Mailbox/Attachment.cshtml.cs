@@ -45,7 +45,14 @@ public sealed class AttachmentPage(SessionStore sessions, MailboxQueries queries
         Response.Headers.XContentTypeOptions = "nosniff";
         Response.Headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
         await using var second = reader.OpenMessage(message, item.Stanza, Session.Key);
-        await MessageContent.StreamAttachmentAsync(second, index, Response.Body, HttpContext.RequestAborted);
+        if (part is { RawStart: { } start, RawEnd: { } end })
+        {
+            await MessageContent.CopyRangeAsync(second, start, end, Response.Body, HttpContext.RequestAborted);
+        }
+        else
+        {
+            await MessageContent.StreamAttachmentAsync(second, index, Response.Body, HttpContext.RequestAborted);
+        }
         return new EmptyResult();
     }
 }

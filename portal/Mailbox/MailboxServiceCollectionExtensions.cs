@@ -9,6 +9,7 @@ public static class MailboxServiceCollectionExtensions
         services.AddSingleton<MailboxQueries>();
         services.AddSingleton<TrashService>();
         services.AddSingleton<ReplyService>();
+        services.AddSingleton<ResendRequests>();
         return services;
     }
 }

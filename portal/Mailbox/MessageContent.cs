@@ -4,8 +4,16 @@ using MimeKit.IO.Filters;
 
 namespace SecureMailbox.Portal.Mailbox;
 
-/// <summary>An attachment as the reader found it.</summary>
-public sealed record AttachmentPart(int Index, string FileName, string ContentType, long EncodedSize);
+/// <summary>
+/// An attachment as the reader found it. A forwarded message (<c>message/rfc822</c>) is offered as the bytes it was
+/// sent as: <see cref="RawStart"/> and <see cref="RawEnd"/> are its offsets in the decrypted MIME stream.
+/// </summary>
+public sealed record AttachmentPart(int Index, string FileName, string ContentType, long EncodedSize)
+{
+    public long? RawStart { get; set; }
+
+    public long? RawEnd { get; set; }
+}
 
 /// <summary>
 /// Reads a decrypted MIME message as a stream with MimeKit's <see cref="MimeReader"/>: text bodies are collected
@@ -20,6 +28,7 @@ public sealed class MessageContent : MimeReader
     private readonly int? _streamIndex;
     private readonly Stream? _output;
     private int _messageDepth;
+    private AttachmentPart? _openMessage;
     private Part? _current;
 
     private MessageContent(Stream input, int? streamIndex, Stream? output)
@@ -78,7 +87,7 @@ public sealed class MessageContent : MimeReader
     {
         if (_messageDepth == 0)
         {
-            AddAttachment(contentType, "message.eml");
+            _openMessage = AddAttachment(contentType, "message.eml");
         }
         _messageDepth++;
         return Task.CompletedTask;
@@ -87,6 +96,13 @@ public sealed class MessageContent : MimeReader
     protected override Task OnMessagePartEndAsync(ContentType contentType, long beginOffset, int beginLineNumber, long headersEndOffset, long endOffset, int lines, CancellationToken cancellationToken)
     {
         _messageDepth--;
+        if (_messageDepth == 0 && _openMessage is not null)
+        {
+            // The embedded message is the part's content: from the end of the part's headers to its end.
+            _openMessage.RawStart = headersEndOffset;
+            _openMessage.RawEnd = endOffset;
+            _openMessage = null;
+        }
         return Task.CompletedTask;
     }
 
@@ -154,6 +170,30 @@ public sealed class MessageContent : MimeReader
             }
         }
         _current = null;
+    }
+
+    /// <summary>Copies bytes [start, end) of the decrypted stream (a forwarded message, as sent) to the output.</summary>
+    public static async Task CopyRangeAsync(Stream input, long start, long end, Stream output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        var buffer = new byte[64 * 1024];
+        long position = 0;
+        while (position < end)
+        {
+            var read = await input.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, end - position)), cancellationToken);
+            if (read == 0)
+            {
+                throw new EndOfStreamException("The message ended before the forwarded message did.");
+            }
+            var from = Math.Max(position, start);
+            var upto = position + read;
+            if (upto > from)
+            {
+                await output.WriteAsync(buffer.AsMemory((int)(from - position), (int)(upto - from)), cancellationToken);
+            }
+            position = upto;
+        }
     }
 
     private AttachmentPart AddAttachment(ContentType contentType, string fileName)

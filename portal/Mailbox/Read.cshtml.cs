@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
 using SecureMailbox.Portal.Sessions;
+using SecureMailbox.Vault.Data;
 using SecureMailbox.Vault.Messages;
 
 namespace SecureMailbox.Portal.Mailbox;
@@ -9,7 +11,14 @@ namespace SecureMailbox.Portal.Mailbox;
 /// tampered payload or stanza ends in the error page, never in partial content. HTML goes through
 /// <see cref="HtmlBodySanitizer"/> into a sandboxed frame without scripts or same-origin.
 /// </summary>
-public sealed class ReadPage(SessionStore sessions, MailboxQueries queries, VaultReader reader, TrashService trash, ILogger<ReadPage> logger)
+public sealed class ReadPage(
+    SessionStore sessions,
+    MailboxQueries queries,
+    VaultReader reader,
+    TrashService trash,
+    ResendRequests resendRequests,
+    IDbContextFactory<VaultDbContext> vaultFactory,
+    ILogger<ReadPage> logger)
     : SignedInPageModel(sessions)
 {
     public MailboxItem Item { get; private set; } = null!;
@@ -28,15 +37,29 @@ public sealed class ReadPage(SessionStore sessions, MailboxQueries queries, Vaul
 
     public List<AttachmentPart> Attachments { get; private set; } = [];
 
+    /// <summary>For a locked item: the sender's address (from the vault), and whether they can be asked to resend.</summary>
+    public string? LockedSender { get; private set; }
+
+    public bool CanRequestResend { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(Guid id, [FromQuery] int? images)
     {
-        var found = await queries.FindAsync(Session, id, HttpContext.RequestAborted);
+        var found = await queries.FindIncludingLockedAsync(Session, id, HttpContext.RequestAborted);
         if (found is null)
         {
             return NotFound();
         }
         var (item, message) = found.Value;
         Item = item;
+        if (item.LockedAt is not null)
+        {
+            // Its stanza and metadata are for the replaced key: nothing is tried, the page says so.
+            await using var db = await vaultFactory.CreateDbContextAsync(HttpContext.RequestAborted);
+            LockedSender = await MailboxQueries.SenderAddressAsync(db, message.Id, HttpContext.RequestAborted);
+            var ownAddress = await db.Accounts.Where(a => a.Id == Session.AccountId).Select(a => a.Email).SingleAsync(HttpContext.RequestAborted);
+            CanRequestResend = ResendRequests.CanAsk(LockedSender, ownAddress);
+            return Page();
+        }
         ImagesAllowed = images == 1;
         MessageContent content;
         try
@@ -65,12 +88,18 @@ public sealed class ReadPage(SessionStore sessions, MailboxQueries queries, Vaul
         {
             PlainText = content.PlainText ?? "";
         }
-        if (!item.IsRead)
-        {
-            await queries.MarkReadAsync(item.Id, HttpContext.RequestAborted);
-        }
         return Page();
     }
+
+    public async Task<IActionResult> OnPostRequestResendAsync(Guid id) =>
+        await resendRequests.RequestAsync(Session.AccountId, id, HttpContext.RequestAborted) ? Redirect($"/mailbox/m/{id}") : NotFound();
+
+    /// <summary>Opening shows the message; this POST (sent by <c>read.js</c>, or the button without scripts) marks it read.</summary>
+    public async Task<IActionResult> OnPostMarkReadAsync(Guid id) =>
+        await queries.SetReadAsync(Session, id, read: true, HttpContext.RequestAborted) ? Redirect($"/mailbox/m/{id}") : NotFound();
+
+    public async Task<IActionResult> OnPostMarkUnreadAsync(Guid id) =>
+        await queries.SetReadAsync(Session, id, read: false, HttpContext.RequestAborted) ? Redirect("/mailbox") : NotFound();
 
     public async Task<IActionResult> OnPostDeleteAsync(Guid id) =>
         await trash.MoveToTrashAsync(Session.AccountId, id, HttpContext.RequestAborted) ? Redirect("/mailbox") : NotFound();

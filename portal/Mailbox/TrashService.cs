@@ -60,7 +60,11 @@ public sealed class TrashService(IDbContextFactory<VaultDbContext> vaultFactory,
         return items.Count;
     }
 
-    private async Task PurgeItemsAsync(VaultDbContext db, List<MailboxItem> items, CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes the items (their stanzas and metadata) and securely deletes every message left without a reader.
+    /// Also used by account deletion.
+    /// </summary>
+    internal async Task PurgeItemsAsync(VaultDbContext db, List<MailboxItem> items, CancellationToken cancellationToken)
     {
         var messageIds = items.Select(i => i.MessageId).Distinct().ToList();
         db.MailboxItems.RemoveRange(items);

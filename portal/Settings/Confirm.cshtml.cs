@@ -42,10 +42,10 @@ public sealed class ConfirmPage(SessionStore sessions, Reauthentication reauthen
         return Page();
     }
 
-    /// <summary>Only the settings pages ask for confirmation, so only they are places to go back to.</summary>
+    /// <summary>Only the settings pages and the export ask for confirmation, so only they are places to go back to.</summary>
     public static string SettingsReturnUrl(string? returnUrl)
     {
         var local = LocalReturnUrl.Or(returnUrl, "/settings");
-        return local == "/settings" || local.StartsWith("/settings/", StringComparison.Ordinal) ? local : "/settings";
+        return local is "/settings" or "/export" || local.StartsWith("/settings/", StringComparison.Ordinal) ? local : "/settings";
     }
 }

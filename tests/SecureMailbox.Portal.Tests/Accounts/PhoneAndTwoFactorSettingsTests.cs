@@ -64,7 +64,6 @@ public sealed partial class PhoneAndTwoFactorSettingsTests
     {
         using var client = await SignedInAsync();
         var (secret, _) = await EnableTwoFactorAsync(client);
-        _portal.Time.Advance(TimeSpan.FromSeconds(30));
         var confirm = await client.PageAsync("/settings/confirm?returnUrl=%2Fsettings%2Fphone");
 
         using var wrongPassword = await client.PostFormAsync("/settings/confirm", confirm.Html, ("password", "fel lösenord"), ("code", CodeNow(secret)), ("returnUrl", PhonePage));
@@ -97,8 +96,7 @@ public sealed partial class PhoneAndTwoFactorSettingsTests
         var (secret, _) = await EnableTwoFactorAsync(client);
         var notConfirmed = await client.PageAsync(TwoFactorPage);
         Assert.That(notConfirmed.Html, Does.Contain("/settings/confirm?returnUrl=%2Fsettings%2Ftwo-factor").And.Not.Contain("handler=Disable"));
-        _portal.Time.Advance(TimeSpan.FromSeconds(30));
-        await ConfirmAsync(client, TwoFactorPage, ("code", CodeNow(secret)));
+        await ConfirmAsync(client, TwoFactorPage, CodeNow(secret));
         var enabled = await client.PageAsync(TwoFactorPage);
         Assert.That(enabled.Html, Does.Contain("handler=Disable"));
 
@@ -352,8 +350,7 @@ public sealed partial class PhoneAndTwoFactorSettingsTests
     {
         using var client = await SignedInAsync();
         var (secret, codes) = await EnableTwoFactorAsync(client);
-        _portal.Time.Advance(TimeSpan.FromSeconds(30));
-        await ConfirmAsync(client, PhonePage, ("code", CodeNow(secret)));
+        await ConfirmAsync(client, PhonePage, CodeNow(secret));
         var page = await client.PageAsync(PhonePage);
         var smsBefore = _portal.SmsCount();
 
@@ -458,43 +455,14 @@ public sealed partial class PhoneAndTwoFactorSettingsTests
         Assert.That(page.Response.Headers.Location?.OriginalString, Is.EqualTo("/signin?returnUrl=%2Fsettings%2Fphone"));
     }
 
-    [Test]
-    public async Task Forms_EachCarryTheirOwnAntiforgeryField()
-    {
-        // A browser posts only the fields inside the form, so the layout's sign-out token does not count.
-        using var client = await SignedInAsync();
-        var pages = new List<string> { (await client.PageAsync(TwoFactorPage)).Html, await StartAndPassSmsAsync(client) };
-        using var confirmed = await client.PostFormAsync(TwoFactorPage + "?handler=Confirm", pages[1], ("code", CodeNow(SecretFrom(pages[1]))));
-        pages.Add(await confirmed.Content.ReadAsStringAsync());
-        _portal.Time.Advance(TimeSpan.FromSeconds(30));
-        await ConfirmAsync(client, PhonePage, ("code", CodeNow(SecretFrom(pages[1]))));
-        pages.Add((await client.PageAsync(TwoFactorPage)).Html);
-        pages.Add((await client.PageAsync(PhonePage)).Html);
-        using var add = await client.PostFormAsync(PhonePage + "?handler=AddBackup", pages[^1], ("number", BackupPhone));
-        pages.Add((await client.PageAsync(PhonePage)).Html);
+    private Task<HttpClient> SignedInAsync() => AccountSecurityJourney.SignedInAsync(_portal);
 
-        foreach (var html in pages)
-        {
-            var forms = PostForm().Matches(html).Select(m => m.Value).ToList();
-            Assert.That(forms, Has.Count.GreaterThan(1), "the page's own forms and the sign-out form");
-            Assert.That(forms, Has.All.Contains("name=\"__csrf\""));
-        }
-    }
-
-    /// <summary>A signed-in client of a fresh account (phone <see cref="PortalFactory.PatientPhone"/>).</summary>
-    private async Task<HttpClient> SignedInAsync()
-    {
-        var (token, _) = await _portal.StoreMessageAsync("Provsvar");
-        var client = _portal.Browser();
-        await RecipientJourney.CreateAccountAsync(_portal, client, token);
-        return client;
-    }
+    private Task<(byte[] Secret, List<string> Codes)> EnableTwoFactorAsync(HttpClient client) => AccountSecurityJourney.EnableTwoFactorAsync(_portal, client);
 
     /// <summary>Password (and the given second factor) on the confirmation page, which then goes back to <paramref name="returnUrl"/>.</summary>
-    private static async Task ConfirmAsync(HttpClient client, string returnUrl, params (string Key, string Value)[] secondFactor)
+    private static async Task ConfirmAsync(HttpClient client, string returnUrl, string? code = null)
     {
-        var page = await client.PageAsync("/settings/confirm?returnUrl=" + Uri.EscapeDataString(returnUrl));
-        using var confirmed = await client.PostFormAsync("/settings/confirm", page.Html, [("password", RecipientJourney.Password), ("returnUrl", returnUrl), .. secondFactor]);
+        using var confirmed = await AccountSecurityJourney.ConfirmAsync(client, returnUrl, RecipientJourney.Password, code);
         Assert.That(confirmed.Location(), Is.EqualTo(returnUrl), await confirmed.Content.ReadAsStringAsync());
     }
 
@@ -514,17 +482,6 @@ public sealed partial class PhoneAndTwoFactorSettingsTests
         using var checkedSms = await client.PostFormAsync(TwoFactorPage + "?handler=Sms", (await client.PageAsync(TwoFactorPage)).Html, ("code", _portal.LatestSmsCode()));
         Assert.That(checkedSms.Location(), Is.EqualTo(TwoFactorPage));
         return (await client.PageAsync(TwoFactorPage)).Html;
-    }
-
-    /// <summary>The whole enabling flow (as in TwoFactorTests); returns the secret and the backup codes.</summary>
-    private async Task<(byte[] Secret, List<string> Codes)> EnableTwoFactorAsync(HttpClient client)
-    {
-        var qrHtml = await StartAndPassSmsAsync(client);
-        using var confirmed = await client.PostFormAsync(TwoFactorPage + "?handler=Confirm", qrHtml, ("code", CodeNow(SecretFrom(qrHtml))));
-        var html = await confirmed.Content.ReadAsStringAsync();
-        var codes = BackupCodeItem().Matches(html).Select(m => m.Groups[1].Value).ToList();
-        Assert.That(codes, Has.Count.EqualTo(10));
-        return (SecretFrom(qrHtml), codes);
     }
 
     private static byte[] SecretFrom(string html)
@@ -567,12 +524,6 @@ public sealed partial class PhoneAndTwoFactorSettingsTests
 
     [GeneratedRegex("<code class=\"secret\">([A-Z2-7 ]+)</code>")]
     private static partial Regex SecretField();
-
-    [GeneratedRegex("<li><code>([A-Z0-9]{5}-[A-Z0-9]{5})</code></li>")]
-    private static partial Regex BackupCodeItem();
-
-    [GeneratedRegex("<form method=\"post\".*?</form>", RegexOptions.Singleline)]
-    private static partial Regex PostForm();
 
     [GeneratedRegex("class=\"warning\"[^>]*>[^<]*<a[^>]*href=\"/settings/phone\"")]
     private static partial Regex BackupPhoneLinkInWarning();

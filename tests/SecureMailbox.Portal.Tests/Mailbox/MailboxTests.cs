@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
 using SecureMailbox.Portal.Mailbox;
 using SecureMailbox.Portal.Tests.Support;
 using SecureMailbox.Vault.Data;
@@ -52,6 +53,38 @@ public sealed partial class MailboxTests
         Assert.That((await anna.PageAsync(annaUrl)).Status, Is.EqualTo(HttpStatusCode.OK), "still there for its reader");
         anna.Dispose();
         bo.Dispose();
+    }
+
+    [Test]
+    public async Task ForwardedMessage_DownloadsAsTheMessageItWas()
+    {
+        var forwarded = new MimeMessage();
+        forwarded.From.Add(new MailboxAddress("Labbet", "lab@org.example"));
+        forwarded.To.Add(new MailboxAddress("Sven", PortalFactory.SenderAddress));
+        forwarded.Subject = "Vidarebefordrat provsvar";
+        forwarded.Body = new Multipart("mixed")
+        {
+            new TextPart("plain") { Text = "Originalet från labbet: Hb 142 g/L.\r\n" },
+            new MimePart("application", "pdf") { FileName = "svar.pdf", Content = new MimeContent(new MemoryStream(new byte[] { 0x25, 0x50, 0x44, 0x46, 1, 2, 3 })) },
+        };
+        await using var expected = new MemoryStream();
+        await forwarded.WriteToAsync(expected);
+        var (token, _) = await _portal.StoreMessageAsync("Se bifogat", forwarded: forwarded);
+        var client = _portal.Browser();
+        var url = await RecipientJourney.CreateAccountAsync(_portal, client, token);
+
+        var page = await client.PageAsync(url);
+        using var download = await client.GetAsync(new Uri(url + "/a/0", UriKind.Relative));
+        var bytes = await download.Content.ReadAsByteArrayAsync();
+
+        Assert.That(BrowserSteps.Text(page.Html), Does.Contain("message.eml"));
+        Assert.That(download.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(download.Content.Headers.ContentDisposition?.FileName?.Trim('"'), Is.EqualTo("message.eml"));
+        Assert.That(bytes, Is.EqualTo(expected.ToArray()), "byte for byte the message that was forwarded");
+        using var parsed = await MimeMessage.LoadAsync(new MemoryStream(bytes));
+        Assert.That(parsed.Subject, Is.EqualTo("Vidarebefordrat provsvar"));
+        Assert.That(parsed.Attachments.OfType<MimePart>().Single().FileName, Is.EqualTo("svar.pdf"));
+        client.Dispose();
     }
 
     [Test]
@@ -185,32 +218,91 @@ public sealed partial class MailboxTests
     }
 
     [Test]
-    public async Task Mailbox_UnreadUntilOpened()
+    public async Task Mailbox_OpeningChangesNothing_ThePostMarksReadAndUnread()
     {
         var (client, url) = await SignedInRecipientAsync("Oläst");
-        // Creating the account opened the first message; a second one arrives unread.
         var (_, second) = await _portal.StoreMessageAsync("Nytt meddelande");
         _ = second;
+        Assert.That(Regex.Count((await client.PageAsync("/mailbox")).Html, "class=\"unread\""), Is.EqualTo(2), "neither has been marked read");
 
-        var inbox = await client.PageAsync("/mailbox");
+        var page = await client.PageAsync(url);
+        Assert.That(Regex.Count((await client.PageAsync("/mailbox")).Html, "class=\"unread\""), Is.EqualTo(2), "a GET changes no state (A14)");
+        Assert.That(page.Html, Does.Contain("src=\"/js/read.js\"").And.Contain("id=\"mark-read\""));
 
-        Assert.That(inbox.Html, Does.Contain("class=\"unread\""));
-        Assert.That(Regex.Count(inbox.Html, "class=\"unread\""), Is.EqualTo(2), "neither has been opened yet");
-        await client.PageAsync(url);
+        using var read = await client.PostFormAsync(url + "?handler=MarkRead", page.Html);
+        Assert.That(read.Location(), Is.EqualTo(url));
+        var after = await client.PageAsync(url);
         Assert.That(Regex.Count((await client.PageAsync("/mailbox")).Html, "class=\"unread\""), Is.EqualTo(1));
+        Assert.That(after.Html, Does.Not.Contain("read.js").And.Contain("handler=MarkUnread"));
+
+        using var unread = await client.PostFormAsync(url + "?handler=MarkUnread", after.Html);
+        Assert.That(unread.Location(), Is.EqualTo("/mailbox"));
+        Assert.That(Regex.Count((await client.PageAsync("/mailbox")).Html, "class=\"unread\""), Is.EqualTo(2));
+        var script = await client.GetAsync(new Uri("/js/read.js", UriKind.Relative));
+        Assert.That(script.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         client.Dispose();
     }
 
     [Test]
-    public async Task Export_AfterPassword_ZipOpensWithTheAgeTool()
+    public async Task MarkRead_AnotherAccountsItem_IsNotFound()
+    {
+        var (anna, annaUrl) = await SignedInRecipientAsync();
+        var (bo, boUrl) = await SignedInRecipientAsync("Till Bo", address: "bo@patient.example");
+        var boPage = await bo.PageAsync(boUrl);
+
+        using var foreign = await bo.PostFormAsync(annaUrl + "?handler=MarkRead", boPage.Html);
+
+        Assert.That(foreign.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        anna.Dispose();
+        bo.Dispose();
+    }
+
+    [Test]
+    public async Task Mailbox_AnItemTheKeyDoesNotOpen_IsListedAsLocked_AndTheRestStillShows()
+    {
+        var (client, url) = await SignedInRecipientAsync("Läsbart");
+        var (_, stored) = await _portal.StoreMessageAsync("Till fel nyckel");
+        var accountId = await VaultValueAsync(db => db.Accounts.Where(a => a.Email == PortalFactory.PatientAddress).Select(a => a.Id).SingleAsync());
+        // As if stored to the old key while a password reset replaced it: metadata for a key this account lacks.
+        using var stranger = SecureMailbox.Vault.Crypto.AgeIdentity.Generate();
+        var foreignMetadata = await VaultWriter.EncryptToAsync(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new MessageMetadata { Subject = "Hemligt ämne" }), stranger.Recipient, CancellationToken.None);
+        await using (var db = await Vault.CreateDbContextAsync())
+        {
+            await db.MailboxItems.Where(i => i.MessageId == stored.MessageId && i.AccountId == accountId)
+                .ExecuteUpdateAsync(s => s.SetProperty(i => i.EncryptedMetadata, foreignMetadata));
+        }
+
+        var inbox = await client.PageAsync("/mailbox");
+
+        Assert.That(inbox.Status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(BrowserSteps.Text(inbox.Html), Does.Contain("Läsbart").And.Contain(PortalFactory.SenderAddress).And.Not.Contain("Hemligt ämne"));
+        Assert.That(await VaultValueAsync(db => db.MailboxItems.CountAsync(i => i.MessageId == stored.MessageId && i.AccountId == accountId && i.LockedAt != null)), Is.EqualTo(1));
+        Assert.That((await client.PageAsync(url)).Status, Is.EqualTo(HttpStatusCode.OK));
+        client.Dispose();
+    }
+
+    private async Task<T> VaultValueAsync<T>(Func<VaultDbContext, Task<T>> query)
+    {
+        await using var db = await Vault.CreateDbContextAsync();
+        return await query(db);
+    }
+
+    [Test]
+    public async Task Export_AfterReauthentication_ZipOpensWithTheAgeTool()
     {
         var (client, _) = await SignedInRecipientAsync("Exporteras");
-        var page = await client.PageAsync("/export");
+        var first = await client.PageAsync("/export");
+        using var early = await client.PostFormAsync("/export", (await client.PageAsync("/settings")).Html);
+        Assert.That(first.Response.Location(), Is.EqualTo("/settings/confirm?returnUrl=%2Fexport"));
+        Assert.That(early.Location(), Does.StartWith("/settings/confirm"), "no zip without confirming it's you");
 
-        using var wrong = await client.PostFormAsync("/export", page.Html, ("password", "fel lösenord här"));
-        using var zip = await client.PostFormAsync("/export", page.Html, ("password", RecipientJourney.Password));
-
+        using var wrong = await AccountSecurityJourney.ConfirmAsync(client, "/export", "fel lösenord här");
+        using var right = await AccountSecurityJourney.ConfirmAsync(client, "/export", RecipientJourney.Password);
         Assert.That(wrong.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(right.Location(), Is.EqualTo("/export"));
+        var page = await client.PageAsync("/export");
+        using var zip = await client.PostFormAsync("/export", page.Html);
+
         Assert.That(zip.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(zip.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/zip"));
         var folder = Path.Combine(_portal.Data.Path, "export");

@@ -77,7 +77,8 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
 
     /// <summary>Stores a secure message the way the gateway does and returns the recipient's link token.</summary>
     public async Task<(string Token, StoreResult Result)> StoreMessageAsync(
-        string subject, string? html = null, byte[]? attachment = null, string recipient = PatientAddress, string phone = PatientPhone, string? cc = null)
+        string subject, string? html = null, byte[]? attachment = null, string recipient = PatientAddress, string phone = PatientPhone, string? cc = null,
+        MimeMessage? forwarded = null)
     {
         var message = new MimeMessage();
         message.From.Add(new MailboxAddress("Dr Sven Läkare", SenderAddress));
@@ -88,6 +89,10 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         if (attachment is not null)
         {
             body.Attachments.Add("provsvar å.pdf", attachment, new ContentType("application", "pdf"));
+        }
+        if (forwarded is not null)
+        {
+            body.Attachments.Add(new MessagePart { Message = forwarded });
         }
         message.Body = body.ToMessageBody();
         var metadata = new MessageMetadata
