@@ -4,7 +4,6 @@ using SecureMailbox.Portal.Data;
 using SecureMailbox.Portal.Security;
 using SecureMailbox.Portal.Sessions;
 using SecureMailbox.Vault.Crypto;
-using SecureMailbox.Vault.Crypto.KeyWrapping;
 using SecureMailbox.Vault.Messages;
 
 namespace SecureMailbox.Portal.Links;
@@ -37,7 +36,7 @@ public sealed class PreSessionStore(
         };
         if (linkKey is not null)
         {
-            preSession.WrappedLinkKey = PrivateKeyWrap.WrapWithSecret(linkKey, secret.Key, KeyWrapPurpose.SessionKey, "pre:" + preSession.Id.ToString("N"));
+            preSession.WrappedLinkKey = secret.Wrap(linkKey, "pre:" + preSession.Id.ToString("N"));
         }
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         // Expired pre-sessions (and their code requests) go as new ones start.
@@ -68,12 +67,7 @@ public sealed class PreSessionStore(
     public AgeIdentity? UnlockLinkKey(HttpContext context, PreSession preSession)
     {
         ArgumentNullException.ThrowIfNull(preSession);
-        var secret = Secret(context);
-        if (secret is null || preSession.WrappedLinkKey is null)
-        {
-            return null;
-        }
-        return PrivateKeyWrap.UnwrapIdentityWithSecret(preSession.WrappedLinkKey, secret.Key, KeyWrapPurpose.SessionKey, "pre:" + preSession.Id.ToString("N"));
+        return Secret(context)?.TryUnwrap(preSession.WrappedLinkKey, "pre:" + preSession.Id.ToString("N"));
     }
 
     public async Task MarkVerifiedAsync(Guid id, CancellationToken cancellationToken)

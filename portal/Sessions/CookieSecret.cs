@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using SecureMailbox.Vault.Crypto;
+using SecureMailbox.Vault.Crypto.KeyWrapping;
 
 namespace SecureMailbox.Portal.Sessions;
 
@@ -14,6 +16,29 @@ public sealed record CookieSecret(byte[] Id, byte[] Key)
     public string RowId => Convert.ToHexStringLower(SHA256.HashData(Id));
 
     public override string ToString() => Base64Url(Id) + "." + Base64Url(Key);
+
+    /// <summary>
+    /// Wraps a private key under this cookie's key, bound to <paramref name="context"/> (what the blob is for, e.g.
+    /// <c>session:&lt;row id&gt;</c>): the row that stores the blob opens nothing without the cookie.
+    /// </summary>
+    public byte[] Wrap(AgeIdentity key, string context) => PrivateKeyWrap.WrapWithSecret(key, Key, KeyWrapPurpose.SessionKey, context);
+
+    /// <summary>The key wrapped by <see cref="Wrap"/>, or null when there is none or this cookie does not open it (tampered, another row).</summary>
+    public AgeIdentity? TryUnwrap(byte[]? wrapped, string context)
+    {
+        if (wrapped is null)
+        {
+            return null;
+        }
+        try
+        {
+            return PrivateKeyWrap.UnwrapIdentityWithSecret(wrapped, Key, KeyWrapPurpose.SessionKey, context);
+        }
+        catch (KeyUnwrapException)
+        {
+            return null;
+        }
+    }
 
     public static CookieSecret? Parse(string? value)
     {

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using SecureMailbox.Portal.Data;
 using SecureMailbox.Portal.Security;
 using SecureMailbox.Vault.Crypto;
-using SecureMailbox.Vault.Crypto.KeyWrapping;
 
 namespace SecureMailbox.Portal.Sessions;
 
@@ -46,7 +45,7 @@ public sealed class SessionStore(
         {
             Id = secret.RowId,
             AccountId = accountId,
-            WrappedKey = PrivateKeyWrap.WrapWithSecret(key, secret.Key, KeyWrapPurpose.SessionKey, "session:" + secret.RowId),
+            WrappedKey = secret.Wrap(key, "session:" + secret.RowId),
             CreatedAt = now,
             LastSeenAt = now,
             AbsoluteExpiresAt = now + options.Value.AbsoluteTimeout,
@@ -83,12 +82,8 @@ public sealed class SessionStore(
             await db.SaveChangesAsync(cancellationToken);
             return null;
         }
-        AgeIdentity key;
-        try
-        {
-            key = PrivateKeyWrap.UnwrapIdentityWithSecret(row.WrappedKey, secret.Key, KeyWrapPurpose.SessionKey, "session:" + row.Id);
-        }
-        catch (KeyUnwrapException)
+        var key = secret.TryUnwrap(row.WrappedKey, "session:" + row.Id);
+        if (key is null)
         {
             return null;
         }

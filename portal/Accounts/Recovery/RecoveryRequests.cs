@@ -4,7 +4,6 @@ using SecureMailbox.Portal.Security;
 using SecureMailbox.Portal.Sessions;
 using SecureMailbox.Portal.Verification;
 using SecureMailbox.Vault.Crypto;
-using SecureMailbox.Vault.Crypto.KeyWrapping;
 
 namespace SecureMailbox.Portal.Accounts.Recovery;
 
@@ -169,19 +168,7 @@ public sealed class RecoveryRequests(
     public AgeIdentity? UnwrapKey(HttpContext context, RecoveryRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var secret = Secret(context, request);
-        if (secret is null || request.WrappedKey is null)
-        {
-            return null;
-        }
-        try
-        {
-            return PrivateKeyWrap.UnwrapIdentityWithSecret(request.WrappedKey, secret.Key, KeyWrapPurpose.SessionKey, "recovery:" + request.Id);
-        }
-        catch (KeyUnwrapException)
-        {
-            return null;
-        }
+        return Secret(context, request)?.TryUnwrap(request.WrappedKey, "recovery:" + request.Id);
     }
 
     /// <summary>Ends this cookie's request (row, its code's pre-session, cookie).</summary>
@@ -218,6 +205,5 @@ public sealed class RecoveryRequests(
         return secret is not null && secret.RowId == request.Id ? secret : null;
     }
 
-    private static byte[] Wrap(AgeIdentity key, CookieSecret secret) =>
-        PrivateKeyWrap.WrapWithSecret(key, secret.Key, KeyWrapPurpose.SessionKey, "recovery:" + secret.RowId);
+    private static byte[] Wrap(AgeIdentity key, CookieSecret secret) => secret.Wrap(key, "recovery:" + secret.RowId);
 }

@@ -3,7 +3,6 @@ using SecureMailbox.Portal.Data;
 using SecureMailbox.Portal.Security;
 using SecureMailbox.Portal.Sessions;
 using SecureMailbox.Vault.Crypto;
-using SecureMailbox.Vault.Crypto.KeyWrapping;
 
 namespace SecureMailbox.Portal.Accounts.TwoFactor;
 
@@ -31,7 +30,7 @@ public sealed class PendingSignIns(IDbContextFactory<PortalDbContext> dbFactory,
         {
             Id = secret.RowId,
             AccountId = accountId,
-            WrappedKey = PrivateKeyWrap.WrapWithSecret(key, secret.Key, KeyWrapPurpose.SessionKey, "pending:" + secret.RowId),
+            WrappedKey = secret.Wrap(key, "pending:" + secret.RowId),
             ReturnUrl = returnUrl,
             ExpiresAt = now + Lifetime,
         });
@@ -69,18 +68,7 @@ public sealed class PendingSignIns(IDbContextFactory<PortalDbContext> dbFactory,
         ArgumentNullException.ThrowIfNull(pending);
         var secret = CookieSecret.Parse(context.Request.Cookies[CookieName]);
         await EndAsync(context, cancellationToken);
-        if (secret is null || secret.RowId != pending.Id)
-        {
-            return null;
-        }
-        try
-        {
-            return PrivateKeyWrap.UnwrapIdentityWithSecret(pending.WrappedKey, secret.Key, KeyWrapPurpose.SessionKey, "pending:" + pending.Id);
-        }
-        catch (KeyUnwrapException)
-        {
-            return null;
-        }
+        return secret is null || secret.RowId != pending.Id ? null : secret.TryUnwrap(pending.WrappedKey, "pending:" + pending.Id);
     }
 
     public async Task EndAsync(HttpContext context, CancellationToken cancellationToken)

@@ -334,6 +334,32 @@ public sealed class LinkAndCodeTests
     }
 
     [Test]
+    public async Task Welcome_TamperedPreSessionCookieKey_IsRefusedNotAServerError()
+    {
+        var (token, _) = await _portal.StoreMessageAsync("Ämne");
+        using var client = _portal.Browser();
+        var (status, linkPage, _) = await client.PageAsync("/l/" + token);
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        using var exchanged = await client.PostFormAsync("/l", linkPage, ("token", token));
+        var cookie = RecoveryJourney.SetCookie(exchanged, "link");
+        Assert.That(cookie, Has.Length.EqualTo(87));
+        var verify = await client.PageAsync("/verify");
+        var (_, html) = await RecipientJourney.SendCodeAsync(client, verify.Html);
+        using var check = await RecipientJourney.CheckCodeAsync(client, html, _portal.LatestSmsCode());
+        Assert.That(check.Location(), Is.EqualTo("/welcome"));
+        // The same row (id part), another key: the link key does not unwrap.
+        var tampered = cookie![..50] + (cookie[50] == 'A' ? 'B' : 'A') + cookie[51..];
+
+        using var response = await RecoveryJourney.PostWithCookieAsync(_portal, "/signin", "/welcome", "link", tampered,
+            ("password", RecipientJourney.Password), ("confirm", RecipientJourney.Password));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        var factory = _portal.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        Assert.That(await db.Accounts.CountAsync(a => a.Email == PortalFactory.PatientAddress && a.State == SecureMailbox.Vault.Accounts.AccountState.Active), Is.Zero);
+    }
+
+    [Test]
     public async Task Welcome_HostilePasswords_AreRefusedCalmly()
     {
         var (token, _) = await _portal.StoreMessageAsync("Ämne");

@@ -53,7 +53,14 @@ public static partial class RecoveryJourney
     /// A form post from a client that handles no cookies itself: it sends a fresh anti-forgery pair and the given
     /// recovery cookie value (missing, tampered or foreign cookies).
     /// </summary>
-    public static async Task<HttpResponseMessage> PostWithRecoveryCookieAsync(PortalFactory portal, string formPage, string url, string? recoveryCookie, params (string Key, string Value)[] fields)
+    public static Task<HttpResponseMessage> PostWithRecoveryCookieAsync(PortalFactory portal, string formPage, string url, string? recoveryCookie, params (string Key, string Value)[] fields) =>
+        PostWithCookieAsync(portal, formPage, url, "recovery", recoveryCookie, fields);
+
+    /// <summary>
+    /// A form post from a client that handles no cookies itself: a fresh anti-forgery pair from
+    /// <paramref name="formPage"/> and the portal cookie <paramref name="cookieName"/> with the given value.
+    /// </summary>
+    public static async Task<HttpResponseMessage> PostWithCookieAsync(PortalFactory portal, string formPage, string url, string cookieName, string? cookieValue, params (string Key, string Value)[] fields)
     {
         ArgumentNullException.ThrowIfNull(portal);
         using var client = portal.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = new Uri("https://localhost"), HandleCookies = false });
@@ -63,7 +70,7 @@ public static partial class RecoveryJourney
         Assert.That(antiforgery, Is.Not.Null);
         var values = fields.Select(f => new KeyValuePair<string, string>(f.Key, f.Value)).Append(new("__csrf", BrowserSteps.Csrf(await page.Content.ReadAsStringAsync())));
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url, UriKind.Relative)) { Content = new FormUrlEncodedContent(values) };
-        request.Headers.Add("Cookie", "__Host-smbx-af=" + antiforgery + (recoveryCookie is null ? "" : "; __Host-smbx-recovery=" + recoveryCookie));
+        request.Headers.Add("Cookie", "__Host-smbx-af=" + antiforgery + (cookieValue is null ? "" : $"; __Host-smbx-{cookieName}=" + cookieValue));
         return await client.SendAsync(request);
     }
 
