@@ -25,6 +25,8 @@ public static class SmsServiceCollectionExtensions
         {
             services.AddSingleton<ISmsSender, OutboxSmsSender>();
         }
+        services.AddSingleton<SmsDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<SmsDispatcher>());
         return services;
     }
 

@@ -40,6 +40,7 @@ public sealed record SendResult(SendOutcome Outcome, TimeSpan RetryAfter);
 public sealed class SmsCodes(
     IDbContextFactory<PortalDbContext> dbFactory,
     ISmsSender sms,
+    SmsDispatcher dispatcher,
     PhoneNumberRules phones,
     RateLimits limits,
     ServerSecret serverSecret,
@@ -50,7 +51,11 @@ public sealed class SmsCodes(
 {
     private VerificationOptions Options => options.Value;
 
-    public async Task<SendResult> SendAsync(PreSession preSession, string clientIp, CancellationToken cancellationToken)
+    /// <param name="afterResponse">
+    /// Hand the SMS to <see cref="SmsDispatcher"/> instead of waiting for the provider: for flows whose answer must take
+    /// the same time whether or not a code was due (A12).
+    /// </param>
+    public async Task<SendResult> SendAsync(PreSession preSession, string clientIp, CancellationToken cancellationToken, bool afterResponse = false)
     {
         ArgumentNullException.ThrowIfNull(preSession);
         if (preSession.Phone is null)
@@ -102,7 +107,14 @@ public sealed class SmsCodes(
         request.Sends++;
         await db.SaveChangesAsync(cancellationToken);
         await limits.AddAsync(cancellationToken, phoneKey, ipKey, linkKey);
-        await sms.SendAsync(check.E164!, texts["SmsCodeText", code].Value, cancellationToken);
+        if (afterResponse)
+        {
+            dispatcher.Enqueue(check.E164!, texts["SmsCodeText", code].Value);
+        }
+        else
+        {
+            await sms.SendAsync(check.E164!, texts["SmsCodeText", code].Value, cancellationToken);
+        }
         return new SendResult(SendOutcome.Sent, ResendDelay(request.Sends));
     }
 

@@ -94,7 +94,8 @@ public sealed class RecoveryRequests(
             request.PreSessionId = preSession.Id;
             request.Phone = phone;
         }
-        await smsCodes.SendAsync(preSession, clientIp, cancellationToken);
+        // After the response: an unknown address sends nothing, and the answer must not wait longer for a known one.
+        await smsCodes.SendAsync(preSession, clientIp, cancellationToken, afterResponse: true);
     }
 
     /// <summary>Checks the SMS code; a correct one marks the request verified. Unknown addresses never match.</summary>

@@ -575,9 +575,9 @@ public sealed class ForgotPasswordTests
             Assert.That(toBackup.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(BrowserSteps.Text(await toBackup.Content.ReadAsStringAsync()), Does.Contain("Om kontot har en reservtelefon har vi skickat en kod till den"));
         }
+        var backupCode = _portal.LatestSmsCode();
         var recipients = Directory.GetFiles(Path.Combine(_portal.Data.Path, "sms-outbox")).Select(f => File.ReadAllLines(f)[0]).ToList();
         Assert.That(recipients.Count(r => r == "To: " + backupPhone), Is.EqualTo(1));
-        var backupCode = _portal.LatestSmsCode();
 
         // A resend right away waits for its delay (nothing sent); the main phone's code no longer counts.
         using (var resend = await PostAsync(browser, "Resend"))

@@ -1,6 +1,10 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using SecureMailbox.Portal.Accounts;
 using SecureMailbox.Portal.Tests.Support;
+using SecureMailbox.Vault.Crypto;
 
 namespace SecureMailbox.Portal.Tests.Sms;
 
@@ -56,5 +60,51 @@ public sealed class TwilioSmsTests
         var exception = Assert.Catch(() => portal.Browser());
 
         Assert.That(exception!.ToString(), Does.Contain("Sms:Twilio:AccountSid"));
+    }
+
+    /// <summary>
+    /// "Forgot password" sends a code only for a real account: the answer must not wait for Twilio, or the response
+    /// time would tell which addresses have accounts (SECURITY.md A12). The SMS still goes out, after the answer.
+    /// </summary>
+    [Test]
+    public async Task ForgotPassword_KnownAddress_AnswersWithoutWaitingForTwilio()
+    {
+        var twilioDelay = TimeSpan.FromSeconds(2);
+        using var recorder = new TwilioRecorder(twilioDelay);
+        using var portal = new PortalFactory(new Dictionary<string, string?>
+        {
+            ["Sms:Provider"] = "Twilio",
+            ["Sms:Twilio:AccountSid"] = AccountSid,
+            ["Sms:Twilio:AuthToken"] = AuthToken,
+            ["Sms:Twilio:From"] = "+46700000000",
+            ["Sms:Twilio:ApiBaseUrl"] = $"http://127.0.0.1:{recorder.Port}/",
+        });
+        using var key = AgeIdentity.Generate();
+        var account = await portal.Services.GetRequiredService<AccountKeys>()
+            .RegisterAsync(PortalFactory.PatientAddress, PortalFactory.PatientPhone, key, RecipientJourney.Password, "se", CancellationToken.None);
+        Assert.That(account, Is.Not.Null);
+
+        var known = await TimeForgotAsync(portal, PortalFactory.PatientAddress);
+        var unknown = await TimeForgotAsync(portal, "nobody@example.org");
+
+        Assert.That(known.Html, Is.EqualTo(unknown.Html), "the same page");
+        Assert.That(known.Elapsed, Is.LessThan(twilioDelay), "did not wait for Twilio");
+        for (var waited = 0; recorder.Requests.IsEmpty && waited < 10_000; waited += 50)
+        {
+            await Task.Delay(50);
+        }
+        Assert.That(recorder.Requests, Has.Count.EqualTo(1), "the known address's code went out after the answer; the unknown one got none");
+        Assert.That(recorder.Requests.Single().Body, Does.Contain(Uri.EscapeDataString(PortalFactory.PatientPhone)));
+    }
+
+    private static async Task<(TimeSpan Elapsed, string Html)> TimeForgotAsync(PortalFactory portal, string email)
+    {
+        using var client = portal.Browser();
+        var form = await client.PageAsync("/signin/forgot");
+        var watch = Stopwatch.StartNew();
+        using var posted = await client.PostFormAsync("/signin/forgot", form.Html, ("email", email));
+        var elapsed = watch.Elapsed;
+        var next = posted.StatusCode == HttpStatusCode.Redirect ? await client.PageAsync(posted.Location()) : (posted.StatusCode, await posted.Content.ReadAsStringAsync(), posted);
+        return (elapsed, RecoveryJourney.Comparable(next.Item2));
     }
 }

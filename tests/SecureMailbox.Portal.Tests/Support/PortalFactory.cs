@@ -120,6 +120,7 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
     public string LatestSmsCode()
     {
         var folder = Path.Combine(Data.Path, "sms-outbox");
+        WaitForQueuedSms();
         var fresh = new DirectoryInfo(folder).GetFiles("*.txt").Where(f => !_seenSms.Contains(f.Name)).ToList();
         Assert.That(fresh, Has.Count.EqualTo(1), "one new SMS since the last look");
         _seenSms.Add(fresh[0].Name);
@@ -144,7 +145,23 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         return mails;
     }
 
-    public int SmsCount() => Directory.Exists(Path.Combine(Data.Path, "sms-outbox")) ? Directory.GetFiles(Path.Combine(Data.Path, "sms-outbox")).Length : 0;
+    /// <summary>Recovery codes go out after the response (<c>SmsDispatcher</c>): waits until none is queued or in flight.</summary>
+    private void WaitForQueuedSms()
+    {
+        var dispatcher = Services.GetRequiredService<SecureMailbox.Portal.Sms.SmsDispatcher>();
+        for (var waited = 0; dispatcher.Pending > 0 && waited < 5000; waited += 10)
+        {
+            Thread.Sleep(10);
+        }
+        Assert.That(dispatcher.Pending, Is.Zero, "queued SMS went out");
+    }
+
+    /// <summary>SMS in the dev outbox, once the ones queued for after the response (SmsDispatcher) have gone out.</summary>
+    public int SmsCount()
+    {
+        WaitForQueuedSms();
+        return Directory.Exists(Path.Combine(Data.Path, "sms-outbox")) ? Directory.GetFiles(Path.Combine(Data.Path, "sms-outbox")).Length : 0;
+    }
 
     [GeneratedRegex(@"\b\d{6}\b")]
     private static partial Regex SixDigits();

@@ -5,14 +5,19 @@ using System.Text;
 
 namespace SecureMailbox.Portal.Tests.Support;
 
-/// <summary>An HTTP server on 127.0.0.1 that answers like Twilio's Messages API and records each request.</summary>
+/// <summary>
+/// An HTTP server on 127.0.0.1 that answers like Twilio's Messages API and records each request, after
+/// <c>delay</c> (Twilio's API is a network round trip away).
+/// </summary>
 public sealed class TwilioRecorder : IDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly Task _loop;
+    private readonly TimeSpan _delay;
 
-    public TwilioRecorder()
+    public TwilioRecorder(TimeSpan delay = default)
     {
+        _delay = delay;
         using (var probe = new TcpListener(IPAddress.Loopback, 0))
         {
             probe.Start();
@@ -42,6 +47,10 @@ public sealed class TwilioRecorder : IDisposable
             }
             using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
+            if (_delay > TimeSpan.Zero)
+            {
+                await Task.Delay(_delay);
+            }
             Requests.Enqueue((context.Request.HttpMethod, context.Request.Url!.AbsolutePath, context.Request.Headers["Authorization"], body));
             var json = "{\"sid\":\"SM00000000000000000000000000000001\",\"status\":\"queued\",\"to\":\"+46701234567\",\"from\":\"+46700000000\",\"body\":\"x\",\"num_segments\":\"1\"}";
             var bytes = Encoding.UTF8.GetBytes(json);
