@@ -18,7 +18,7 @@ const height = Number(env.HEIGHT || 900);
 const shots = env.SHOTS;
 mkdirSync(dirname(shots), { recursive: true });
 
-const result = { dialogs: [], xssConsole: [], external: [], steps: [] };
+const result = { dialogs: [], xssConsole: [], external: [], steps: [], markReadPosts: 0 };
 const browser = await chromium.launch({
   executablePath: env.CHROMIUM_PATH || '/usr/bin/chromium',
   headless: true,
@@ -43,6 +43,7 @@ try {
   const page = await context.newPage();
   page.on('dialog', async (dialog) => { result.dialogs.push(dialog.message()); await dialog.dismiss(); });
   page.on('console', (message) => { if (message.text().includes('XSS')) result.xssConsole.push(message.text()); });
+  page.on('request', (request) => { if (request.method() === 'POST' && request.url().includes('handler=MarkRead')) result.markReadPosts += 1; });
   const shot = async (name) => { await page.screenshot({ path: `${shots}-${name}.png`, fullPage: true }); result.steps.push(name); };
 
   await page.goto(`${base}/l/${env.TOKEN}`);
@@ -72,6 +73,9 @@ try {
   result.frameHandlers = await frame.evaluate(() => [...document.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => a.name.startsWith('on'))).length);
   result.title = await page.title();
   await page.waitForTimeout(500); // give anything that could run a moment to run
+  // read.js posts "mark read" once the page has loaded (a GET changes nothing) and hides the button.
+  await page.waitForSelector('#mark-read', { state: 'detached', timeout: 5000 }).catch(() => {});
+  result.markReadHidden = (await page.locator('#mark-read').count()) === 0;
   await shot('4-message');
 
   await page.goto(`${base}/mailbox`);
@@ -79,6 +83,7 @@ try {
   await page.keyboard.press('Tab');
   result.firstTabStop = await page.evaluate(() => document.activeElement?.textContent?.trim());
   result.lang = await page.getAttribute('html', 'lang');
+  result.unreadRows = await page.locator('tr.unread').count();
   await shot('5-inbox');
 
   await page.goto(messageUrl);

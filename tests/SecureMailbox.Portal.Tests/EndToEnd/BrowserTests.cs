@@ -87,6 +87,9 @@ public sealed class BrowserTests
         Assert.That(json.GetProperty("firstTabStop").GetString(), Is.EqualTo("Hoppa till innehållet"));
         Assert.That(json.GetProperty("lang").GetString(), Is.EqualTo("sv"));
         Assert.That(json.GetProperty("sentListed").GetBoolean(), Is.True);
+        Assert.That(json.GetProperty("markReadPosts").GetInt32(), Is.EqualTo(1), "read.js posted 'mark read' once, from the message page");
+        Assert.That(json.GetProperty("markReadHidden").GetBoolean(), Is.True, "and took the button away");
+        Assert.That(json.GetProperty("unreadRows").GetInt32(), Is.Zero, "so the inbox lists it as read");
         Assert.That(File.Exists(Path.Combine(root, "artifacts", "screenshots", $"portal-{name}-4-message.png")), Is.True);
     }
 
