@@ -11,7 +11,8 @@ public sealed class TwoFactorAccounts(
     IDbContextFactory<VaultDbContext> vaultFactory,
     TotpSecretProtector protector,
     Totp totp,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<TwoFactorAccounts> logger)
 {
     /// <summary>
     /// Whether sign-in needs a second factor. Fails closed: backup-code keys in the vault (created only when 2FA is
@@ -90,7 +91,19 @@ public sealed class TwoFactorAccounts(
         {
             return false;
         }
-        var step = totp.Verify(protector.Unprotect(accountId, row.EncryptedSecret), code, row.LastUsedStep);
+        byte[] secret;
+        try
+        {
+            secret = protector.Unprotect(accountId, row.EncryptedSecret);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            // The server secret changed (portal-secret.key lost or replaced) or the row is damaged: no code can match.
+            // The user gets in with "Förlorat din authenticator" (SMS code), which turns 2FA off.
+            logger.LogError("The TOTP secret of account {AccountId} does not open with the server key", accountId);
+            return false;
+        }
+        var step = totp.Verify(secret, code, row.LastUsedStep);
         if (step is null)
         {
             return false;

@@ -379,6 +379,31 @@ public sealed partial class TwoFactorTests
     }
 
     [Test]
+    public async Task SecretThatNoLongerOpens_IsAWrongCode_NotAServerError()
+    {
+        using var setup = await SignedInAsync();
+        var (secret, _) = await EnableAsync(setup);
+        _portal.Time.Advance(TimeSpan.FromSeconds(30));
+        // As after a lost portal-secret.key: the stored blob does not open with the server key any more.
+        var factory = _portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            var row = await db.TwoFactorSecrets.SingleAsync();
+            row.EncryptedSecret[^1] ^= 0x01;
+            db.Entry(row).Property(r => r.EncryptedSecret).IsModified = true;
+            await db.SaveChangesAsync();
+        }
+
+        using var client = _portal.Browser();
+        using var password = await PasswordStepAsync(client);
+        using var second = await SecondStepAsync(client, "code", CodeNow(secret));
+
+        Assert.That(password.Location(), Is.EqualTo("/signin/second-factor"));
+        Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "refused like a wrong code");
+        Assert.That(_portal.Logs.Lines, Has.Some.Contain("does not open with the server key"));
+    }
+
+    [Test]
     public async Task PortalDatabaseLost_TwoFactorStaysRequired()
     {
         using var setup = await SignedInAsync();
