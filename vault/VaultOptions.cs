@@ -12,12 +12,10 @@ public sealed class VaultOptions
     [Required]
     public string DataDirectory { get; set; } = "data";
 
-    /// <summary>Database provider: <c>Sqlite</c> (default) or <c>Postgres</c>.</summary>
-    [Required]
-    [RegularExpression("^(Sqlite|Postgres)$", ErrorMessage = "Vault:Provider must be Sqlite or Postgres.")]
-    public string Provider { get; set; } = "Sqlite";
-
-    /// <summary>Connection string; empty means a SQLite file <c>securemailbox.db</c> in the data folder.</summary>
+    /// <summary>
+    /// SQLite connection string of the vault database; empty means a file <c>securemailbox.db</c> in the data folder.
+    /// PostgreSQL is chosen with <see cref="Data.DatabaseOptions"/> instead.
+    /// </summary>
     public string? ConnectionString { get; set; }
 
     /// <summary>The full path of the data folder.</summary>

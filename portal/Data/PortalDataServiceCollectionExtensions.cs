@@ -3,16 +3,29 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Options;
 using SecureMailbox.Vault;
+using SecureMailbox.Vault.Data;
 
 namespace SecureMailbox.Portal.Data;
 
 public static class PortalDataServiceCollectionExtensions
 {
-    /// <summary>The portal's state database: <c>portal.db</c> in the data folder, created at start.</summary>
+    /// <summary>Its own migrations history table, as the portal's tables share the database with the vault's.</summary>
+    internal const string PostgreSqlMigrationsHistoryTable = "__PortalMigrationsHistory";
+
+    /// <summary>
+    /// The portal's state database, migrated at start: <c>portal.db</c> in the data folder, or the shared PostgreSQL
+    /// database when <c>Database:Provider</c> is <c>PostgreSql</c>.
+    /// </summary>
     public static IServiceCollection AddPortalData(this IServiceCollection services)
     {
-        services.AddDbContextFactory<PortalDbContext>((provider, builder) =>
+        services.AddDbContextFactory<PortalDbContext, PortalDbContextFactory>((provider, builder) =>
         {
+            var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            if (database.IsPostgreSql)
+            {
+                builder.UseNpgsql(database.ConnectionString, npgsql => npgsql.CommandTimeout(60).MigrationsHistoryTable(PostgreSqlMigrationsHistoryTable));
+                return;
+            }
             var vault = provider.GetRequiredService<IOptions<VaultOptions>>().Value;
             Directory.CreateDirectory(vault.DataPath);
             var connection = new SqliteConnectionStringBuilder
@@ -28,6 +41,20 @@ public static class PortalDataServiceCollectionExtensions
         return services;
     }
 }
+
+/// <summary>
+/// EF migrations are provider-specific, and the PostgreSQL set cannot live in an assembly of its own (it would need
+/// this project, which would need it): it is kept here under <see cref="PostgreSqlPortalDbContext"/>, which EF tells
+/// apart from the SQLite set of <see cref="PortalDbContext"/>.
+/// </summary>
+internal sealed class PortalDbContextFactory(DbContextOptions<PortalDbContext> options, IOptions<DatabaseOptions> database) : IDbContextFactory<PortalDbContext>
+{
+    public PortalDbContext CreateDbContext() =>
+        database.Value.IsPostgreSql ? new PostgreSqlPortalDbContext(options) : new PortalDbContext(options);
+}
+
+/// <summary>The portal context on PostgreSQL: the same model, with the PostgreSQL migrations (Data/PostgreSqlMigrations).</summary>
+public sealed class PostgreSqlPortalDbContext(DbContextOptions<PortalDbContext> options) : PortalDbContext(options);
 
 /// <summary>Per connection: deleted rows are overwritten (DESIGN.md property 7), writers wait for each other.</summary>
 internal sealed class PortalSqlitePragmas : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
@@ -60,6 +87,12 @@ internal sealed class PortalDatabaseCreator(IDbContextFactory<PortalDbContext> f
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        if (!db.Database.IsSqlite())
+        {
+            // Only SQLite files can predate migrations.
+            await db.Database.MigrateAsync(cancellationToken);
+            return;
+        }
         var connection = db.Database.GetDbConnection();
         await connection.OpenAsync(cancellationToken);
         if (await ScalarAsync(connection, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='PreSessions'", cancellationToken) > 0

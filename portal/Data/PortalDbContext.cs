@@ -5,9 +5,10 @@ namespace SecureMailbox.Portal.Data;
 /// <summary>
 /// The portal's own short-lived state (pre-sessions, SMS code requests, sessions, rate-limit events), in its own
 /// SQLite file next to the vault database. Nothing here opens mail: every key is wrapped under a secret that lives
-/// only in a cookie (DESIGN.md property 6).
+/// only in a cookie (DESIGN.md property 6). On PostgreSQL the tables live in the shared database and the context is
+/// a <see cref="PostgreSqlPortalDbContext"/>.
 /// </summary>
-public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) : DbContext(options)
+public class PortalDbContext(DbContextOptions<PortalDbContext> options) : DbContext(options)
 {
     public DbSet<PreSession> PreSessions => Set<PreSession>();
 

@@ -9,14 +9,24 @@ using Microsoft.Extensions.Options;
 
 namespace SecureMailbox.Vault.Data;
 
-/// <summary>Registers the vault database: SQLite by default, migrated at start.</summary>
+/// <summary>Registers the vault database: SQLite by default, PostgreSQL when configured, migrated at start.</summary>
 public static class DatabaseServiceCollectionExtensions
 {
+    /// <summary>The assembly that holds the PostgreSQL migrations of <see cref="VaultDbContext"/>.</summary>
+    public const string PostgreSqlMigrationsAssembly = "SecureMailbox.Vault.PostgreSql";
+
     /// <summary>Adds <see cref="VaultDbContext"/> as a factory, and a hosted service that applies migrations at start.</summary>
     public static IServiceCollection AddVaultDatabase(this IServiceCollection services)
     {
+        services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddDbContextFactory<VaultDbContext>((provider, builder) =>
         {
+            var database = provider.GetRequiredService<IOptions<DatabaseOptions>>().Value;
+            if (database.IsPostgreSql)
+            {
+                builder.UseNpgsql(database.ConnectionString, npgsql => npgsql.CommandTimeout(60).MigrationsAssembly(PostgreSqlMigrationsAssembly));
+                return;
+            }
             var options = provider.GetRequiredService<IOptions<VaultOptions>>().Value;
             builder.UseSqlite(SqliteConnectionString(options), sqlite => sqlite.CommandTimeout(60));
             builder.AddInterceptors(new SqlitePragmas());

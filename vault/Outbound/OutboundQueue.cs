@@ -139,12 +139,9 @@ public sealed class OutboundQueue(
         var token = Guid.NewGuid().ToString("N");
         var until = now + _options.LeaseDuration;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        // One UPDATE claims the batch; the database serialises competing workers.
-        var claimed = await db.OutboundMessages
-            .Where(m => m.NextAttemptAt <= now && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
-            .OrderBy(m => m.NextAttemptAt)
-            .Take(max)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseToken, token).SetProperty(m => m.LeaseExpiresAt, until), cancellationToken);
+        var claimed = db.Database.IsNpgsql()
+            ? await LeaseOnPostgreSqlAsync(db, token, now, until, max, cancellationToken)
+            : await LeaseOnSqliteAsync(db, token, now, until, max, cancellationToken);
         if (claimed == 0)
         {
             return [];
@@ -152,6 +149,28 @@ public sealed class OutboundQueue(
         return await db.OutboundMessages.AsNoTracking().Include(m => m.Recipients)
             .Where(m => m.LeaseToken == token).ToListAsync(cancellationToken);
     }
+
+    // SQLite: one UPDATE claims the batch; the database lets one writer at a time in.
+    private static Task<int> LeaseOnSqliteAsync(VaultDbContext db, string token, DateTime now, DateTime until, int max, CancellationToken cancellationToken) =>
+        db.OutboundMessages
+            .Where(m => m.NextAttemptAt <= now && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
+            .OrderBy(m => m.NextAttemptAt)
+            .Take(max)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseToken, token).SetProperty(m => m.LeaseExpiresAt, until), cancellationToken);
+
+    // PostgreSQL: writers run concurrently, so the rows are locked while they are chosen; a row another instance is
+    // leasing right now is skipped, and a row it has just leased no longer matches when the lock is granted
+    // (READ COMMITTED re-checks the WHERE on the new row version). DESIGN.md: instances never deliver one item twice.
+    private static Task<int> LeaseOnPostgreSqlAsync(VaultDbContext db, string token, DateTime now, DateTime until, int max, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"""
+            UPDATE "OutboundMessages" SET "LeaseToken" = {token}, "LeaseExpiresAt" = {until}
+            WHERE "Id" IN (
+                SELECT "Id" FROM "OutboundMessages"
+                WHERE "NextAttemptAt" <= {now} AND ("LeaseExpiresAt" IS NULL OR "LeaseExpiresAt" < {now})
+                ORDER BY "NextAttemptAt"
+                LIMIT {max}
+                FOR UPDATE SKIP LOCKED)
+            """, cancellationToken);
 
     /// <summary>
     /// Records the outcome of an attempt. Messages whose recipients are all final are removed with their content;
@@ -191,11 +210,11 @@ public sealed class OutboundQueue(
                     continue;
                 }
                 recipient.State = outcome.State;
-                recipient.LastResponse = outcome.LastResponse;
+                recipient.LastResponse = Clip(outcome.LastResponse);
                 recipient.CompletedAt = outcome.State == RecipientState.Pending ? null : now;
             }
             row.Attempts++;
-            row.LastError = error;
+            row.LastError = Clip(error);
             row.LeaseToken = null;
             row.LeaseExpiresAt = null;
             if (row.Recipients.All(r => r.State != RecipientState.Pending))
@@ -256,6 +275,10 @@ public sealed class OutboundQueue(
         logger.LogInformation("Queue item {QueueId} deleted by operator", id);
         return true;
     }
+
+    // The columns hold 2048 characters; SQLite does not enforce that, PostgreSQL does (a long remote reply would
+    // otherwise fail the whole batch).
+    private static string? Clip(string? text) => text is { Length: > 2048 } ? text[..2048] : text;
 
     private Task RemoveContentAsync(string contentName)
     {
