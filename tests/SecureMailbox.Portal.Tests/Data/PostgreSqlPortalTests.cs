@@ -1,0 +1,86 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SecureMailbox.Portal.Data;
+using SecureMailbox.Portal.Tests.Support;
+using SecureMailbox.Vault.Data;
+using SecureMailbox.Vault.Tests.Support;
+
+namespace SecureMailbox.Portal.Tests.Data;
+
+/// <summary>The portal on a real PostgreSQL server (a private cluster for this fixture, a fresh database per test).</summary>
+[TestFixture]
+public sealed class PostgreSqlPortalTests
+{
+    private PostgreSqlCluster _cluster = null!;
+    private int _databases;
+
+    [OneTimeSetUp]
+    public async Task StartCluster() => _cluster = await PostgreSqlCluster.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task StopCluster() => await _cluster.DisposeAsync();
+
+    private async Task<PortalFactory> StartPortalAsync() => new(new Dictionary<string, string?>
+    {
+        ["Database:Provider"] = "PostgreSql",
+        ["Database:ConnectionString"] = await _cluster.CreateDatabaseAsync($"portal{Interlocked.Increment(ref _databases)}"),
+    });
+
+    [Test]
+    public async Task Start_EmptyDatabase_MigratesBothContextsIntoIt()
+    {
+        using var portal = await StartPortalAsync();
+        using var client = portal.Browser();
+
+        await using var vault = await portal.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>().CreateDbContextAsync();
+        await using var state = await portal.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+        Assert.That(vault.Database.IsNpgsql(), Is.True);
+        Assert.That(state, Is.InstanceOf<PostgreSqlPortalDbContext>());
+        Assert.That(await vault.Database.GetPendingMigrationsAsync(), Is.Empty);
+        Assert.That(await state.Database.GetPendingMigrationsAsync(), Is.Empty);
+        Assert.That(await state.Database.GetAppliedMigrationsAsync(), Is.EqualTo(state.Database.GetMigrations()));
+        Assert.That(state.Database.GetMigrations(), Is.Not.Empty.And.All.Not.EndsWith("_Registration"), "the PostgreSQL set, not the SQLite one");
+        Assert.That(await state.SmsCodeRequests.CountAsync(), Is.Zero);
+        Assert.That(File.Exists(Path.Combine(portal.Data.Path, "portal.db")), Is.False);
+        Assert.That(File.Exists(Path.Combine(portal.Data.Path, "securemailbox.db")), Is.False);
+    }
+
+    [Test]
+    public async Task NewRecipient_LinkCodePassword_ReadsTheMessage()
+    {
+        using var portal = await StartPortalAsync();
+        var (token, _) = await portal.StoreMessageAsync("Provsvar mars");
+        using var client = portal.Browser();
+
+        var messageUrl = await RecipientJourney.CreateAccountAsync(portal, client, token);
+        Assert.That(messageUrl, Does.StartWith("/mailbox/m/"));
+
+        var inbox = await client.PageAsync("/mailbox");
+        Assert.That(BrowserSteps.Text(inbox.Html), Does.Contain("Provsvar mars"));
+        var read = await client.PageAsync(messageUrl);
+        Assert.That(read.Status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(BrowserSteps.Text(read.Html), Does.Contain(PortalFactory.BodySentence));
+
+        using var client2 = portal.Browser();
+        using var signIn = await RecipientJourney.SignInAsync(client2, PortalFactory.PatientAddress, RecipientJourney.Password);
+        Assert.That(signIn.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        var again = await client2.PageAsync("/mailbox");
+        Assert.That(BrowserSteps.Text(again.Html), Does.Contain("Provsvar mars"));
+    }
+
+    [TestCase("PostgreSql", null, "Database:ConnectionString")]
+    [TestCase("SqlServer", null, "Database:Provider")]
+    public void Start_HostileDatabaseSettings_FailsNamingTheSetting(string provider, string? connectionString, string setting)
+    {
+        using var portal = new PortalFactory(new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = provider,
+            ["Database:ConnectionString"] = connectionString,
+        });
+
+        var exception = Assert.Catch(() => portal.Browser());
+
+        Assert.That(exception!.ToString(), Does.Contain(setting));
+    }
+}
