@@ -35,6 +35,7 @@ public sealed class AccountDeletion(
         await trash.PurgeItemsAsync(vault, items, cancellationToken);
         await using (var transaction = await vault.Database.BeginTransactionAsync(cancellationToken))
         {
+            await vault.Database.LockAccountAsync(accountId, cancellationToken);
             await vault.SenderMonthlyCounts.Where(c => c.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
             await vault.Links.Where(l => l.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
             await vault.AccountKeys.Where(k => k.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);

@@ -24,6 +24,7 @@ public sealed class AccountKeys(IDbContextFactory<VaultDbContext> vaultFactory, 
         var wrapped = PrivateKeyWrap.WrapWithPassword(linkKey, password, KeyWrapPurpose.Password, PasswordKeyId(accountId));
         await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.LockAccountAsync(accountId, cancellationToken);
         var account = await db.Accounts.SingleOrDefaultAsync(a => a.Id == accountId, cancellationToken);
         var link = await db.Links.SingleOrDefaultAsync(l => l.Id == linkId && l.AccountId == accountId, cancellationToken);
         if (account is null || account.State != AccountState.Pending || link?.PublicKey != linkKey.Recipient.ToString())
@@ -101,6 +102,7 @@ public sealed class AccountKeys(IDbContextFactory<VaultDbContext> vaultFactory, 
         ArgumentNullException.ThrowIfNull(linkKey);
         await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.LockAccountAsync(accountId, cancellationToken);
         var link = await db.Links.SingleOrDefaultAsync(l => l.Id == linkId && l.AccountId == accountId, cancellationToken);
         if (link is null)
         {

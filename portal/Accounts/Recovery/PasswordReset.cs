@@ -75,6 +75,7 @@ public sealed class PasswordReset(
         await using (var db = await vaultFactory.CreateDbContextAsync(cancellationToken))
         {
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await db.Database.LockAccountAsync(accountId, cancellationToken);
             var account = await db.Accounts.SingleAsync(a => a.Id == accountId, cancellationToken);
             account.PublicKey = key.Recipient.ToString();
             await db.AccountKeys.Where(k => k.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);

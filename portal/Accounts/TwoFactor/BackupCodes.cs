@@ -48,6 +48,7 @@ public sealed class BackupCodes(
         await using (var vault = await vaultFactory.CreateDbContextAsync(cancellationToken))
         {
             await using var transaction = await vault.Database.BeginTransactionAsync(cancellationToken);
+            await vault.Database.LockAccountAsync(accountId, cancellationToken);
             await vault.AccountKeys.Where(k => k.AccountId == accountId && k.Kind == AccountKeyKind.BackupCode).ExecuteDeleteAsync(cancellationToken);
             vault.AccountKeys.AddRange(keys);
             await vault.SaveChangesAsync(cancellationToken);

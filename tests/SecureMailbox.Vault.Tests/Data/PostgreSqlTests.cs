@@ -69,6 +69,31 @@ public sealed class PostgreSqlTests
     }
 
     [Test]
+    public async Task LockAccountAsync_SecondTransaction_WaitsUntilTheFirstEnds()
+    {
+        await using var vault = await StartVaultAsync();
+        var result = await vault.Get<VaultWriter>().StoreAsync(
+            Guid.NewGuid(), "sven@org.example", [new RecipientRequest("anna@patient.example", "+46701234567")],
+            new MessageMetadata { Subject = "Svar" }, (stream, ct) => stream.WriteAsync(Encoding.UTF8.GetBytes(Mime), ct).AsTask(), null, CancellationToken.None);
+        var accountId = result.Readers.Single(r => !r.IsSender).Account.Id;
+        var factory = vault.Get<IDbContextFactory<VaultDbContext>>();
+        await using var first = await factory.CreateDbContextAsync();
+        await using var second = await factory.CreateDbContextAsync();
+        await using var firstTransaction = await first.Database.BeginTransactionAsync();
+        await first.Database.LockAccountAsync(accountId, CancellationToken.None);
+        await using var secondTransaction = await second.Database.BeginTransactionAsync();
+
+        var waiting = second.Database.LockAccountAsync(accountId, CancellationToken.None);
+        await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromMilliseconds(500)));
+        Assert.That(waiting.IsCompleted, Is.False, "the second transaction got the account while the first held it");
+        await firstTransaction.CommitAsync();
+
+        Assert.That(await Task.WhenAny(waiting, Task.Delay(TimeSpan.FromSeconds(20))), Is.SameAs(waiting));
+        await waiting;
+        await secondTransaction.CommitAsync();
+    }
+
+    [Test]
     public async Task LeaseDueAsync_TwoConcurrentLeasers_NeverGetTheSameMessage()
     {
         await using var vault = await StartVaultAsync();
