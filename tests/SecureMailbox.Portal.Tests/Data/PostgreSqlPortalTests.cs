@@ -69,6 +69,17 @@ public sealed class PostgreSqlPortalTests
         Assert.That(BrowserSteps.Text(again.Html), Does.Contain("Provsvar mars"));
     }
 
+    [Test]
+    public async Task SignIn_AddressLongerThanTheRateKeyColumn_IsRefusedNotAnError()
+    {
+        using var portal = await StartPortalAsync();
+        using var client = portal.Browser();
+
+        using var response = await RecipientJourney.SignInAsync(client, new string('a', 200) + "@patient.example", "fel lösenord som är långt nog");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "a refused sign-in, not a server error");
+    }
+
     [TestCase("PostgreSql", null, "Database:ConnectionString")]
     [TestCase("SqlServer", null, "Database:Provider")]
     public void Start_HostileDatabaseSettings_FailsNamingTheSetting(string provider, string? connectionString, string setting)
