@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using SecureMailbox.Portal.Data;
 using SecureMailbox.Portal.Mailbox;
 using SecureMailbox.Portal.Notices;
+using SecureMailbox.Portal.Security;
 using SecureMailbox.Vault.Data;
 
 namespace SecureMailbox.Portal.Accounts;
@@ -56,10 +57,12 @@ public sealed class AccountDeletion(
             await portal.BackupCodes.Where(b => b.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
             await portal.RecoveryRequests.Where(r => r.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
             await portal.SecurityEvents.Where(e => e.AccountId == accountId).ExecuteDeleteAsync(cancellationToken);
-            // Rate counters are keyed by address and number (see SignInService, SmsCodes).
-            var keys = new List<string> { "signin-account:" + account.Email };
+            // Rate counters are keyed by address and number
+            // (SignInService, ForgotPassword, RegistrationService, SmsCodes), in the form RateLimits stores them.
+            var keys = new List<string> { "signin-account:" + account.Email, "forgot-address:" + account.Email, "register-email:" + account.Email };
             keys.AddRange(new[] { account.Phone, account.BackupPhone }.OfType<string>().Select(phone => "sms-phone:" + phone));
-            await portal.RateEvents.Where(e => keys.Contains(e.Key)).ExecuteDeleteAsync(cancellationToken);
+            var stored = keys.Select(RateLimits.Stored).ToList();
+            await portal.RateEvents.Where(e => stored.Contains(e.Key)).ExecuteDeleteAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             await portal.Database.FlushDeletedAsync(cancellationToken);
         }

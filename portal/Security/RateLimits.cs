@@ -36,7 +36,7 @@ public sealed class RateLimits(IDbContextFactory<PortalDbContext> dbFactory, Tim
 
     // Keys hold what people type (an address at sign-in); the column holds 128 characters, which PostgreSQL enforces,
     // so a longer key is stored as its prefix and a hash.
-    private static string Stored(string key) =>
+    internal static string Stored(string key) =>
         key.Length <= 128 ? key
             : string.Concat(key.AsSpan(0, 60), "#", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key))));
 

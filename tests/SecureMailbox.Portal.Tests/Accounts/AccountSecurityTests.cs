@@ -214,6 +214,16 @@ public sealed class AccountSecurityTests
     {
         using var client = await SignedInAsync();
         var (secret, _) = await AccountSecurityJourney.EnableTwoFactorAsync(_portal, client);
+        // Counters that name the person: a forgot-password request and a registration attempt for the address.
+        using (var other = _portal.Browser())
+        {
+            var forgot = await other.PageAsync("/signin/forgot");
+            using var asked = await other.PostFormAsync("/signin/forgot", forgot.Html, ("email", PortalFactory.PatientAddress));
+            var register = await other.PageAsync("/register");
+            using var registered = await other.PostFormAsync("/register", register.Html, ("email", PortalFactory.PatientAddress), ("phone", PortalFactory.PatientPhone));
+            Assert.That(registered.Location(), Is.EqualTo("/register/sent"));
+        }
+        Assert.That(await PortalDbAsync(db => db.RateEvents.CountAsync(e => e.Key.Contains(PortalFactory.PatientAddress))), Is.GreaterThanOrEqualTo(2));
         var (_, onlyAnna) = await _portal.StoreMessageAsync("Bara till Anna");
         var accountId = await PatientIdAsync();
         // The sender purged their copy of the second message: Anna is its last reader, so it must go with her.
