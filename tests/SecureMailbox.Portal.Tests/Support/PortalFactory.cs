@@ -129,7 +129,7 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         return match.Value;
     }
 
-    /// <summary>The mails queued for <paramref name="address"/> (notices, notifications), oldest first, parsed.</summary>
+    /// <summary>The mails queued for <paramref name="address"/> (notices, notifications), parsed; their order is not meaningful (the tests' clock is frozen).</summary>
     public async Task<List<MimeMessage>> QueuedMailToAsync(string address)
     {
         var factory = Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<SecureMailbox.Vault.Data.VaultDbContext>>();
