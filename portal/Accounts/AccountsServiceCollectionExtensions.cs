@@ -22,6 +22,7 @@ public static class AccountsServiceCollectionExtensions
         services.AddSingleton<Recovery.PasswordReset>();
         services.AddSingleton<Recovery.TwoFactorRecovery>();
         services.AddSingleton<Phones.PhoneChanges>();
+        services.AddSingleton<Settings.SettingsOverview>();
         services.AddSingleton<Notices.NoticeMail>();
         services.AddSingleton<Notices.AccountNotices>();
         return services;

@@ -63,6 +63,20 @@ public sealed class LinkExchange(
             .Select(i => (Guid?)i.Id).FirstOrDefaultAsync(cancellationToken);
     }
 
+    /// <summary>Whether a link was sent to the message's own sender (the "sent securely" receipt), so its page speaks to the sender.</summary>
+    public async Task<bool> IsSenderLinkAsync(string? token, CancellationToken cancellationToken)
+    {
+        var hash = LinkTokens.Hash(token);
+        if (hash is null)
+        {
+            return false;
+        }
+        await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Links.AsNoTracking().Where(l => l.TokenHash == hash)
+            .Join(db.MailboxItems, l => new { l.AccountId, l.MessageId }, i => new { i.AccountId, i.MessageId }, (l, i) => i.Folder)
+            .AnyAsync(folder => folder == Folder.Sent, cancellationToken);
+    }
+
     /// <summary>Uses a pending link once: marks it used and starts a pre-session holding its key. Null when it cannot be used.</summary>
     public async Task<PreSession?> ExchangeAsync(HttpContext context, string? token, CancellationToken cancellationToken)
     {

@@ -12,12 +12,16 @@ public sealed class OpenLinkPage(LinkExchange links) : PageModel
 {
     public string Token { get; private set; } = "";
 
+    /// <summary>The link is the sender's own receipt: the page speaks to the sender, not to a recipient.</summary>
+    public bool ForSender { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(string? token)
     {
         switch (await links.InspectAsync(token, HttpContext.RequestAborted))
         {
             case LinkState.Pending:
                 Token = token!;
+                ForSender = await links.IsSenderLinkAsync(token, HttpContext.RequestAborted);
                 return Page();
             case LinkState.SignIn:
                 var item = await links.SignInTargetAsync(token, HttpContext.RequestAborted);

@@ -14,26 +14,38 @@ public sealed class MailboxPage(SessionStore sessions, MailboxQueries queries, T
     /// <summary>After a reply: how many recipients could not be reached securely (no account and no number).</summary>
     public int NotReached { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string? folder, [FromQuery] int notReached)
+    /// <summary>What the last action did, confirmed at the top of the page (one of <see cref="MailboxFeedback.Known"/>).</summary>
+    public string? Done { get; private set; }
+
+    /// <summary>The trash asks once more before it is emptied for good.</summary>
+    public bool ConfirmEmpty { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string? folder, [FromQuery] int notReached, [FromQuery] string? done, [FromQuery] string? confirm)
     {
         NotReached = Math.Clamp(notReached, 0, 100);
+        Done = MailboxFeedback.Known(done);
         if (!TryFolder(folder, out var parsed))
         {
             return NotFound();
         }
         Folder = parsed;
         Entries = await queries.ListAsync(Session, Folder, HttpContext.RequestAborted);
+        ConfirmEmpty = Folder == Folder.Trash && confirm == "empty" && Entries.Count > 0;
         return Page();
     }
 
-    public async Task<IActionResult> OnPostEmptyAsync(string? folder)
+    public async Task<IActionResult> OnPostEmptyAsync(string? folder, [FromForm] bool confirmed)
     {
         if (!TryFolder(folder, out var parsed) || parsed != Folder.Trash)
         {
             return NotFound();
         }
+        if (!confirmed)
+        {
+            return Redirect("/mailbox/trash?confirm=empty");
+        }
         await trash.EmptyAsync(Session.AccountId, HttpContext.RequestAborted);
-        return Redirect("/mailbox/trash");
+        return Redirect("/mailbox/trash?done=" + MailboxFeedback.Emptied);
     }
 
     private static bool TryFolder(string? text, out Folder folder)

@@ -42,8 +42,12 @@ public sealed class ReadPage(
 
     public bool CanRequestResend { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(Guid id, [FromQuery] int? images)
+    /// <summary>"Delete forever" asks once more (<c>?confirm=purge</c>) before the key material is destroyed.</summary>
+    public bool ConfirmPurge { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(Guid id, [FromQuery] int? images, [FromQuery] string? confirm)
     {
+        ConfirmPurge = confirm == "purge";
         var found = await queries.FindIncludingLockedAsync(Session, id, HttpContext.RequestAborted);
         if (found is null)
         {
@@ -99,14 +103,20 @@ public sealed class ReadPage(
         await queries.SetReadAsync(Session, id, read: true, HttpContext.RequestAborted) ? Redirect($"/mailbox/m/{id}") : NotFound();
 
     public async Task<IActionResult> OnPostMarkUnreadAsync(Guid id) =>
-        await queries.SetReadAsync(Session, id, read: false, HttpContext.RequestAborted) ? Redirect("/mailbox") : NotFound();
+        await queries.SetReadAsync(Session, id, read: false, HttpContext.RequestAborted) ? Redirect("/mailbox?done=" + MailboxFeedback.MarkedUnread) : NotFound();
 
     public async Task<IActionResult> OnPostDeleteAsync(Guid id) =>
-        await trash.MoveToTrashAsync(Session.AccountId, id, HttpContext.RequestAborted) ? Redirect("/mailbox") : NotFound();
+        await trash.MoveToTrashAsync(Session.AccountId, id, HttpContext.RequestAborted) ? Redirect("/mailbox?done=" + MailboxFeedback.Deleted) : NotFound();
 
     public async Task<IActionResult> OnPostRestoreAsync(Guid id) =>
-        await trash.RestoreAsync(Session.AccountId, id, HttpContext.RequestAborted) ? Redirect("/mailbox/trash") : NotFound();
+        await trash.RestoreAsync(Session.AccountId, id, HttpContext.RequestAborted) ? Redirect("/mailbox/trash?done=" + MailboxFeedback.Restored) : NotFound();
 
-    public async Task<IActionResult> OnPostPurgeAsync(Guid id) =>
-        await trash.PurgeAsync(Session.AccountId, id, HttpContext.RequestAborted) ? Redirect("/mailbox/trash") : NotFound();
+    public async Task<IActionResult> OnPostPurgeAsync(Guid id, [FromForm] bool confirmed)
+    {
+        if (!confirmed)
+        {
+            return Redirect($"/mailbox/m/{id}?confirm=purge");
+        }
+        return await trash.PurgeAsync(Session.AccountId, id, HttpContext.RequestAborted) ? Redirect("/mailbox/trash?done=" + MailboxFeedback.Purged) : NotFound();
+    }
 }

@@ -179,7 +179,7 @@ public static class ReplyUploadEndpoint
             {
                 return Results.Redirect($"/mailbox/m/{id}/reply?error=nobody");
             }
-            return Results.Redirect(result.Refused.Count == 0 ? "/mailbox/sent" : $"/mailbox/sent?notReached={result.Refused.Count}");
+            return Results.Redirect(result.Refused.Count == 0 ? "/mailbox/sent?done=" + MailboxFeedback.Sent : $"/mailbox/sent?done={MailboxFeedback.Sent}&notReached={result.Refused.Count}");
         }
         catch (Exception exception) when (exception is ReplyTooLargeException || exception.InnerException is ReplyTooLargeException)
         {

@@ -8,7 +8,8 @@ using SecureMailbox.Vault.Data;
 namespace SecureMailbox.Portal.Settings;
 
 /// <summary>Language (Swedish default, English) and whether notifications may show the subject (default no).</summary>
-public sealed class SettingsPage(SessionStore sessions, IDbContextFactory<VaultDbContext> vaultFactory, CookiePolicy cookies) : SignedInPageModel(sessions)
+public sealed class SettingsPage(SessionStore sessions, IDbContextFactory<VaultDbContext> vaultFactory, CookiePolicy cookies, SettingsOverview overview)
+    : SignedInPageModel(sessions)
 {
     public string Language { get; private set; } = "sv";
 
@@ -16,12 +17,23 @@ public sealed class SettingsPage(SessionStore sessions, IDbContextFactory<VaultD
 
     public bool Saved { get; private set; }
 
+    public bool TwoFactorOn { get; private set; }
+
+    public int BackupCodesLeft { get; private set; }
+
+    public string? MaskedPhone { get; private set; }
+
+    public string? MaskedBackupPhone { get; private set; }
+
     public async Task OnGetAsync([FromQuery] bool saved)
     {
-        await using var db = await vaultFactory.CreateDbContextAsync(HttpContext.RequestAborted);
-        var account = await db.Accounts.AsNoTracking().SingleAsync(a => a.Id == Session.AccountId, HttpContext.RequestAborted);
-        Language = account.Language;
-        ShowSubject = account.ShowSubjectInNotifications;
+        var state = await overview.ReadAsync(Session.AccountId, HttpContext.RequestAborted);
+        Language = state.Language;
+        ShowSubject = state.ShowSubject;
+        TwoFactorOn = state.TwoFactorOn;
+        BackupCodesLeft = state.BackupCodesLeft;
+        MaskedPhone = state.MaskedPhone;
+        MaskedBackupPhone = state.MaskedBackupPhone;
         Saved = saved;
     }
 
