@@ -34,6 +34,8 @@ public static class VaultServiceCollectionExtensions
         services.AddSingleton<PhoneNumberRules>();
         services.AddSingleton<VaultWriter>();
         services.AddSingleton<VaultReader>();
+        services.AddLocalization(options => options.ResourcesPath = "Resources");
+        services.AddSingleton<MailTexts>();
         services.AddSingleton<NotificationComposer>();
         services.AddSingleton<NotificationStager>();
         return services;

@@ -68,7 +68,7 @@ public sealed class AccountDeletion(
         }
         await vault.Database.FlushDeletedAsync(cancellationToken);
 
-        await notices.SendToAsync(account.Email, AccountNotice.AccountDeleted, cancellationToken);
+        await notices.SendToAsync(account.Email, account.Language, AccountNotice.AccountDeleted, cancellationToken);
         logger.LogInformation("Account {AccountId} deleted: {Items} mailbox items", accountId, items.Count);
         return true;
     }

@@ -34,6 +34,8 @@ public sealed class AccountKeys(IDbContextFactory<VaultDbContext> vaultFactory, 
         var now = time.GetUtcNow().UtcDateTime;
         account.State = AccountState.Active;
         account.PublicKey = linkKey.Recipient.ToString();
+        // The language the person followed the first pages in becomes the account's (portal and notifications).
+        account.Language = Localization.PortalLocalizationServiceCollectionExtensions.CurrentLanguage;
         db.AccountKeys.Add(new AccountKey { AccountId = accountId, Kind = AccountKeyKind.Password, WrappedKey = wrapped, CreatedAt = now });
         await db.MailboxItems.Where(i => i.PendingLinkId == linkId).ExecuteUpdateAsync(s => s.SetProperty(i => i.PendingLinkId, (Guid?)null), cancellationToken);
         link.WrappedKey = null;
@@ -68,6 +70,7 @@ public sealed class AccountKeys(IDbContextFactory<VaultDbContext> vaultFactory, 
         account.State = AccountState.Active;
         account.PublicKey = key.Recipient.ToString();
         account.Phone = phone;
+        account.Language = Localization.PortalLocalizationServiceCollectionExtensions.CurrentLanguage;
         db.AccountKeys.Add(new AccountKey
         {
             AccountId = account.Id,

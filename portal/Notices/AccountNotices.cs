@@ -1,7 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SecureMailbox.Vault;
+using SecureMailbox.Portal.Localization;
 using SecureMailbox.Vault.Data;
+using SecureMailbox.Vault.Notifications;
 
 namespace SecureMailbox.Portal.Notices;
 
@@ -22,58 +24,38 @@ public enum AccountNotice
 }
 
 /// <summary>
-/// Mails the account's owner when its security changed: in Swedish and English, with the time, what to do if it was
-/// not them, and no secret. Queued durably, so a notice is not lost when the next hop is down.
+/// Mails the account's owner when its security changed: in the account's language, with the time in the configured
+/// zone, what to do if it was not them, and no secret. Queued durably, so a notice is not lost when the next hop is down.
 /// </summary>
-public sealed class AccountNotices(NoticeMail mail, IDbContextFactory<VaultDbContext> vaultFactory, IOptions<PortalOptions> portal, TimeProvider time, ILogger<AccountNotices> logger)
+public sealed class AccountNotices(
+    NoticeMail mail,
+    MailTexts texts,
+    ReaderTime readerTime,
+    IDbContextFactory<VaultDbContext> vaultFactory,
+    IOptions<PortalOptions> portal,
+    TimeProvider time,
+    ILogger<AccountNotices> logger)
 {
     public async Task SendAsync(Guid accountId, AccountNotice notice, CancellationToken cancellationToken)
     {
         await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
-        var email = await db.Accounts.Where(a => a.Id == accountId).Select(a => a.Email).SingleOrDefaultAsync(cancellationToken);
-        if (email is not null)
+        var account = await db.Accounts.Where(a => a.Id == accountId).Select(a => new { a.Email, a.Language }).SingleOrDefaultAsync(cancellationToken);
+        if (account is not null)
         {
-            await SendToAsync(email, notice, cancellationToken);
+            await SendToAsync(account.Email, account.Language, notice, cancellationToken);
         }
     }
 
-    /// <summary>For notices after the account row is gone (deletion): the address is given, not looked up.</summary>
-    public async Task SendToAsync(string email, AccountNotice notice, CancellationToken cancellationToken)
+    /// <summary>For notices after the account row is gone (deletion): the address and language are given, not looked up.</summary>
+    public async Task SendToAsync(string email, string language, AccountNotice notice, CancellationToken cancellationToken)
     {
-        var (sv, en) = Texts(notice);
-        var when = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + " UTC";
-        var signIn = portal.Value.UrlFor("/signin");
+        var when = ReaderTime.Format(time.GetUtcNow(), readerTime.DefaultZone, MailTexts.CultureOf(language));
+        var what = texts.Get(language, "Notice" + notice);
         var text = notice == AccountNotice.AccountDeleted
-            ? $"{sv} ({when})\n\n{en} ({when})\n"
-            : $"{sv} ({when})\n\nVar det inte du? Logga in på {signIn} och byt lösenord, och kontakta supporten.\n\n" +
-              $"{en} ({when})\n\nWasn't you? Sign in at {signIn}, change your password and contact support.\n";
-        await mail.QueueAsync(email, "SecureMailbox: " + Subject(notice), text, cancellationToken);
+            ? texts.Get(language, "NoticeBodyDeleted", what, when)
+            : texts.Get(language, "NoticeBody", what, when, portal.Value.UrlFor("/signin"));
+        var subject = texts.Get(language, notice == AccountNotice.AccountDeleted ? "NoticeSubjectDeleted" : "NoticeSubject");
+        await mail.QueueAsync(email, subject, text, cancellationToken);
         logger.LogInformation("Account notice {Notice} queued", notice);
     }
-
-    private static string Subject(AccountNotice notice) => notice switch
-    {
-        AccountNotice.AccountDeleted => "ditt konto är raderat / your account has been deleted",
-        _ => "säkerhetsändring på ditt konto / a security change on your account",
-    };
-
-    private static (string Sv, string En) Texts(AccountNotice notice) => notice switch
-    {
-        AccountNotice.PasswordChanged => ("Lösenordet till ditt SecureMailbox-konto har bytts.", "The password of your SecureMailbox account was changed."),
-        AccountNotice.PasswordResetWithBackupCode => ("Lösenordet till ditt SecureMailbox-konto har återställts med en reservkod. Alla dina meddelanden går fortfarande att läsa. Andra inloggningar har avslutats.",
-            "The password of your SecureMailbox account was reset with a backup code. All your messages can still be read. Other sessions were signed out."),
-        AccountNotice.PasswordResetWithNewKey => ("Lösenordet till ditt SecureMailbox-konto har återställts med en SMS-kod. Kontot har fått nya krypteringsnycklar: meddelanden från före återställningen är låsta, och du kan be avsändarna skicka dem igen. Andra inloggningar har avslutats.",
-            "The password of your SecureMailbox account was reset with an SMS code. The account has new encryption keys: messages from before the reset are locked, and you can ask their senders to send them again. Other sessions were signed out."),
-        AccountNotice.TwoFactorEnabled => ("Tvåfaktorsinloggning har slagits på för ditt SecureMailbox-konto.", "Two-factor sign-in was turned on for your SecureMailbox account."),
-        AccountNotice.TwoFactorDisabled => ("Tvåfaktorsinloggning har stängts av för ditt SecureMailbox-konto.", "Two-factor sign-in was turned off for your SecureMailbox account."),
-        AccountNotice.TwoFactorRecovered => ("Du loggade in med \"Förlorat din authenticator\". Tvåfaktorsinloggning är nu avstängd: slå på den igen under Inställningar → ID-kontroll.",
-            "You signed in with \"Lost your authenticator\". Two-factor sign-in is now off: turn it on again under Settings → ID check."),
-        AccountNotice.BackupCodesRegenerated => ("Nya reservkoder har skapats för ditt SecureMailbox-konto. De gamla gäller inte längre.", "New backup codes were created for your SecureMailbox account. The old ones no longer work."),
-        AccountNotice.PhoneChanged => ("Mobilnumret för ditt SecureMailbox-konto har bytts.", "The mobile number of your SecureMailbox account was changed."),
-        AccountNotice.BackupPhoneAdded => ("En reservtelefon har lagts till på ditt SecureMailbox-konto.", "A backup phone was added to your SecureMailbox account."),
-        AccountNotice.BackupPhoneRemoved => ("Reservtelefonen har tagits bort från ditt SecureMailbox-konto.", "The backup phone was removed from your SecureMailbox account."),
-        AccountNotice.AccountDeleted => ("Ditt SecureMailbox-konto och alla dina meddelanden, nycklar och koder har raderats. Meddelanden du har skickat finns kvar hos sina andra mottagare.",
-            "Your SecureMailbox account and all its messages, keys and codes have been deleted. Messages you sent remain with their other recipients."),
-        _ => throw new ArgumentOutOfRangeException(nameof(notice)),
-    };
 }

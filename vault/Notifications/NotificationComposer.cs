@@ -20,7 +20,7 @@ public enum NotificationKind
 /// one link to the configured portal address; the subject only when the reader chose to see subjects.
 /// Text and HTML, Swedish by default, English on request.
 /// </summary>
-public sealed class NotificationComposer(IOptions<SecureDeliveryOptions> options, IOptions<PortalOptions> portal, TimeProvider time)
+public sealed class NotificationComposer(IOptions<SecureDeliveryOptions> options, IOptions<PortalOptions> portal, TimeProvider time, MailTexts texts)
 {
     /// <summary>Marks mail the gateway composed so it is never processed again (D11).</summary>
     public const string ProcessedHeader = "X-SecureMailbox-Processed";
@@ -28,7 +28,14 @@ public sealed class NotificationComposer(IOptions<SecureDeliveryOptions> options
     /// <summary>The link for a token.</summary>
     public string LinkFor(string token) => portal.Value.UrlFor("l/" + token);
 
-    public MimeMessage Compose(NotificationKind kind, string to, string language, string senderAddress, string? subject, string token)
+    /// <param name="kind">What the notification says.</param>
+    /// <param name="to">The reader's address.</param>
+    /// <param name="language">The reader's language (<c>sv</c> or <c>en</c>).</param>
+    /// <param name="readerHasAccount">Whether the reader already has an active account (sign in) or will verify first (SMS code, password).</param>
+    /// <param name="senderAddress">Who sent the message.</param>
+    /// <param name="subject">The subject, only when the reader allowed it.</param>
+    /// <param name="token">The link token.</param>
+    public MimeMessage Compose(NotificationKind kind, string to, string language, bool readerHasAccount, string senderAddress, string? subject, string token)
     {
         var sv = !string.Equals(language, "en", StringComparison.OrdinalIgnoreCase);
         var link = LinkFor(token);
@@ -39,28 +46,18 @@ public sealed class NotificationComposer(IOptions<SecureDeliveryOptions> options
         message.MessageId = MimeUtils.GenerateMessageId(options.Value.NotificationFrom[(options.Value.NotificationFrom.IndexOf('@') + 1)..]);
         message.Headers.Add(ProcessedHeader, "notification");
         var safeSubject = subject is null ? null : OneLine(subject);
-        var (title, lead, button, footer) = (kind, sv) switch
+        var (title, lead, button, footer) = kind switch
         {
-            (NotificationKind.NewMessage, true) => (
-                safeSubject is null ? $"Säkert meddelande från {senderAddress}" : $"Säkert meddelande från {senderAddress}: {safeSubject}",
-                $"{senderAddress} har skickat ett krypterat meddelande till dig via SecureMailbox.",
-                "Läs meddelandet",
-                "Första gången bekräftar du med en sms-kod och väljer ett lösenord. Vi ber dig aldrig om lösenord eller koder i e-post."),
-            (NotificationKind.NewMessage, false) => (
-                safeSubject is null ? $"Secure message from {senderAddress}" : $"Secure message from {senderAddress}: {safeSubject}",
-                $"{senderAddress} has sent you an encrypted message through SecureMailbox.",
-                "Read the message",
-                "The first time, you confirm with an SMS code and choose a password. We never ask for passwords or codes by e-mail."),
-            (NotificationKind.SentReceipt, true) => (
-                "Ditt meddelande skickades säkert",
-                "Ditt meddelande har krypterats och mottagarna har fått en avisering.",
-                "Öppna SecureMailbox",
-                "Via länken kan du aktivera ditt konto och läsa svar. Vi ber dig aldrig om lösenord eller koder i e-post."),
+            NotificationKind.NewMessage => (
+                safeSubject is null ? texts.Get(language, "NewMessageTitle", senderAddress) : texts.Get(language, "NewMessageTitleWithSubject", senderAddress, safeSubject),
+                texts.Get(language, "NewMessageLead", senderAddress),
+                texts.Get(language, "NewMessageButton"),
+                texts.Get(language, readerHasAccount ? "NewMessageFooterAccount" : "NewMessageFooterNewReader")),
             _ => (
-                "Your message was sent securely",
-                "Your message was encrypted and its recipients were notified.",
-                "Open SecureMailbox",
-                "With the link you can activate your account and read replies. We never ask for passwords or codes by e-mail."),
+                texts.Get(language, "ReceiptTitle"),
+                texts.Get(language, "ReceiptLead"),
+                texts.Get(language, "ReceiptButton"),
+                texts.Get(language, readerHasAccount ? "ReceiptFooterAccount" : "ReceiptFooterNewSender")),
         };
         message.Subject = title;
         var text = $"{lead}\r\n\r\n{button}: {link}\r\n\r\n{footer}\r\n";

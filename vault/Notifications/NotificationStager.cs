@@ -1,4 +1,5 @@
 using MimeKit;
+using SecureMailbox.Vault.Accounts;
 using SecureMailbox.Vault.Data;
 using SecureMailbox.Vault.Messages;
 using SecureMailbox.Vault.Outbound;
@@ -23,7 +24,7 @@ public sealed class NotificationStager(OutboundQueue queue, NotificationComposer
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(reader);
-        using var notification = notifications.Compose(kind, reader.Address, reader.Account.Language, senderAddress,
+        using var notification = notifications.Compose(kind, reader.Address, reader.Account.Language, reader.Account.State == AccountState.Active, senderAddress,
             reader.Account.ShowSubjectInNotifications ? subject : null, reader.Token);
         var contentName = await queue.WriteContentAsync(queueId, (stream, ct) => notification.WriteToAsync(FormatOptions.Default, stream, ct), cancellationToken);
         queue.Stage(db, new OutboundMessage
