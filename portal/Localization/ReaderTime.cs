@@ -35,15 +35,12 @@ public sealed class ReaderTime(IOptions<DisplayOptions> options, CookiePolicy co
     public string ZoneCookie => cookies.Prefix + "tz";
 
     /// <summary>The zone of the current reader.</summary>
-    public TimeZoneInfo Zone
-    {
-        get
-        {
-            var name = accessor.HttpContext?.Request.Cookies[ZoneCookie];
-            return name is { Length: > 0 and <= 64 } && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '_' or '-' or '+')
-                && TimeZoneInfo.TryFindSystemTimeZoneById(name, out var zone) ? zone : _default;
-        }
-    }
+    public TimeZoneInfo Zone => ZoneFrom(accessor.HttpContext?.Request.Cookies[ZoneCookie], _default);
+
+    /// <summary>The zone a browser reported, when it is a well-formed IANA name this machine knows; else the fallback.</summary>
+    public static TimeZoneInfo ZoneFrom(string? reported, TimeZoneInfo fallback) =>
+        reported is { Length: > 0 and <= 64 } && reported.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '_' or '-' or '+')
+        && !reported.Contains("..", StringComparison.Ordinal) && TimeZoneInfo.TryFindSystemTimeZoneById(reported, out var zone) ? zone : fallback;
 
     /// <summary>The configured zone (for mails, which have no browser).</summary>
     public TimeZoneInfo DefaultZone => _default;

@@ -197,12 +197,16 @@ public sealed class ForgotPasswordTests
         var lockedRead = await client.PageAsync($"/mailbox/m/{itemId}");
         using (var trash = await client.PostFormAsync($"/mailbox/m/{itemId}?handler=Delete", lockedRead.Html))
         {
-            Assert.That(trash.Location(), Is.EqualTo("/mailbox"));
+            Assert.That(trash.Location(), Is.EqualTo("/mailbox?done=deleted"));
         }
         Assert.That(BrowserSteps.Text((await client.PageAsync("/mailbox/trash")).Html), Does.Contain("Låst meddelande från"));
-        using (var purge = await client.PostFormAsync($"/mailbox/m/{itemId}?handler=Purge", lockedRead.Html))
+        using (var unconfirmed = await client.PostFormAsync($"/mailbox/m/{itemId}?handler=Purge", lockedRead.Html))
         {
-            Assert.That(purge.Location(), Is.EqualTo("/mailbox/trash"));
+            Assert.That(unconfirmed.Location(), Is.EqualTo($"/mailbox/m/{itemId}?confirm=purge"), "deleting for good asks once more");
+        }
+        using (var purge = await client.PostFormAsync($"/mailbox/m/{itemId}?handler=Purge", lockedRead.Html, ("confirmed", "true")))
+        {
+            Assert.That(purge.Location(), Is.EqualTo("/mailbox/trash?done=purged"));
         }
         await using var after = Vault();
         Assert.That(await after.MailboxItems.AnyAsync(i => i.Id == itemId), Is.False);

@@ -174,12 +174,22 @@ public sealed partial class MailboxTests
         using var deleted = await client.PostFormAsync(url + "?handler=Delete", page.Html);
         var trash = await client.PageAsync("/mailbox/trash");
         var inbox = await client.PageAsync("/mailbox");
-        using var emptied = await client.PostFormAsync("/mailbox/trash?handler=Empty", trash.Html);
+        using var unconfirmed = await client.PostFormAsync("/mailbox/trash?handler=Empty", trash.Html);
+        await using (var db = await Vault.CreateDbContextAsync())
+        {
+            Assert.That(await db.MailboxItems.AnyAsync(i => i.Id == itemId), Is.True, "nothing is destroyed before the reader confirms");
+        }
+        var confirm = await client.PageAsync(unconfirmed.Location());
+        using var emptied = await client.PostFormAsync("/mailbox/trash?handler=Empty", confirm.Html, ("confirmed", "true"));
+        var done = await client.PageAsync(emptied.Location());
 
-        Assert.That(deleted.Location(), Is.EqualTo("/mailbox"));
+        Assert.That(deleted.Location(), Is.EqualTo("/mailbox?done=deleted"));
+        Assert.That(unconfirmed.Location(), Is.EqualTo("/mailbox/trash?confirm=empty"));
+        Assert.That(BrowserSteps.Text(confirm.Html), Does.Contain("Radera 1 meddelanden för gott?").And.Contain("Ja, töm papperskorgen"));
         Assert.That(BrowserSteps.Text(trash.Html), Does.Contain("Att radera"));
         Assert.That(BrowserSteps.Text(inbox.Html), Does.Not.Contain("Att radera"));
-        Assert.That(emptied.Location(), Is.EqualTo("/mailbox/trash"));
+        Assert.That(emptied.Location(), Is.EqualTo("/mailbox/trash?done=emptied"));
+        Assert.That(BrowserSteps.Text(done.Html), Does.Contain("Papperskorgen tömdes."));
         await using (var db = await Vault.CreateDbContextAsync())
         {
             Assert.That(await db.MailboxItems.AnyAsync(i => i.Id == itemId), Is.False, "the reader's stanza and metadata are gone");
@@ -212,7 +222,7 @@ public sealed partial class MailboxTests
         using var deleted = await client.PostFormAsync(url + "?handler=Delete", (await client.PageAsync(url)).Html);
         using var restored = await client.PostFormAsync(url + "?handler=Restore", (await client.PageAsync(url)).Html);
 
-        Assert.That(restored.Location(), Is.EqualTo("/mailbox/trash"));
+        Assert.That(restored.Location(), Is.EqualTo("/mailbox/trash?done=restored"));
         Assert.That(BrowserSteps.Text((await client.PageAsync("/mailbox")).Html), Does.Contain("Tillbaka"));
         client.Dispose();
     }
@@ -236,7 +246,7 @@ public sealed partial class MailboxTests
         Assert.That(after.Html, Does.Not.Contain("read.js").And.Contain("handler=MarkUnread"));
 
         using var unread = await client.PostFormAsync(url + "?handler=MarkUnread", after.Html);
-        Assert.That(unread.Location(), Is.EqualTo("/mailbox"));
+        Assert.That(unread.Location(), Is.EqualTo("/mailbox?done=unread"));
         Assert.That(Regex.Count((await client.PageAsync("/mailbox")).Html, "class=\"unread\""), Is.EqualTo(2));
         var script = await client.GetAsync(new Uri("/js/read.js", UriKind.Relative));
         Assert.That(script.StatusCode, Is.EqualTo(HttpStatusCode.OK));

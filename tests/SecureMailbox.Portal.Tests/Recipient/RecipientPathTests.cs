@@ -80,8 +80,9 @@ public sealed class RecipientPathTests
         };
         using var reply = await client.PostAsync(new Uri(messageUrl + "/reply/send", UriKind.Relative), form);
         Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), await reply.Content.ReadAsStringAsync());
-        var sent = await client.PageAsync("/mailbox/sent");
-        Assert.That(BrowserSteps.Text(sent.Html), Does.Contain("Re: Provsvar mars"));
+        Assert.That(reply.Location(), Is.EqualTo("/mailbox/sent?done=sent"));
+        var sent = await client.PageAsync(reply.Location());
+        Assert.That(BrowserSteps.Text(sent.Html), Does.Contain("Re: Provsvar mars").And.Contain("Ditt svar har skickats säkert."));
         var senderNotification = await VaultAsync(db => db.OutboundRecipients.Where(r => r.Address == PortalFactory.SenderAddress).CountAsync());
         Assert.That(senderNotification, Is.EqualTo(1), "the original sender gets a notification for the reply");
         var replyMessage = await VaultAsync(db => db.Messages.SingleAsync(m => m.InReplyToId == stored.MessageId));
@@ -170,7 +171,7 @@ public sealed class RecipientPathTests
 
         using var reply = await client.PostAsync(new Uri(messageUrl + "/reply/send", UriKind.Relative), form);
 
-        Assert.That(reply.Location(), Is.EqualTo("/mailbox/sent?notReached=1"));
+        Assert.That(reply.Location(), Is.EqualTo("/mailbox/sent?done=sent&notReached=1"));
         Assert.That(BrowserSteps.Text((await client.PageAsync(reply.Location())).Html), Does.Contain("1 mottagare kunde inte nås"));
         Assert.That(await VaultAsync(db => db.OutboundRecipients.CountAsync(r => r.Address == PortalFactory.SenderAddress)), Is.EqualTo(1));
         Assert.That(await VaultAsync(db => db.OutboundRecipients.CountAsync(r => r.Address == "kalle@elsewhere.example")), Is.Zero, "never in clear");
