@@ -90,6 +90,7 @@ internal sealed class PortalDatabaseCreator(IDbContextFactory<PortalDbContext> f
         if (!db.Database.IsSqlite())
         {
             // Only SQLite files can predate migrations.
+            await db.Database.EnsureHistoryTableAsync(cancellationToken);
             await db.Database.MigrateAsync(cancellationToken);
             return;
         }

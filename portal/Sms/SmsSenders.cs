@@ -33,6 +33,19 @@ public sealed class OutboxSmsSender(IOptions<VaultOptions> vault, TimeProvider t
     }
 }
 
+/// <summary>At start: the dev outbox exists (so it can be watched before the first code) and the log says where it is.</summary>
+internal sealed class OutboxAnnouncement(OutboxSmsSender outbox, ILogger<OutboxAnnouncement> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(outbox.Folder);
+        logger.LogInformation("SMS codes are written to the dev outbox {Folder} (Sms:Provider=Outbox)", outbox.Folder);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
 /// <summary>Twilio's Messages API through the Twilio SDK.</summary>
 public sealed class TwilioSmsSender : ISmsSender
 {

@@ -23,7 +23,9 @@ public static class SmsServiceCollectionExtensions
         }
         else
         {
-            services.AddSingleton<ISmsSender, OutboxSmsSender>();
+            services.AddSingleton<OutboxSmsSender>();
+            services.AddSingleton<ISmsSender>(sp => sp.GetRequiredService<OutboxSmsSender>());
+            services.AddHostedService<OutboxAnnouncement>();
         }
         services.AddSingleton<SmsDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<SmsDispatcher>());

@@ -99,6 +99,14 @@ internal sealed class OrganisationSeeder(IDbContextFactory<VaultDbContext> dbFac
             return;
         }
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        // The gateway and the portal seed at the same start: the transaction takes the database's write lock first
+        // (SQLite's BEGIN IMMEDIATE; an advisory lock on PostgreSQL), so the second one waits, then finds the rows
+        // and changes nothing, instead of failing on the unique name.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (db.Database.IsNpgsql())
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(7418238502)", cancellationToken);
+        }
         foreach (var settings in options.Value.Items)
         {
             var organisation = await db.Organisations.Include(o => o.Domains).SingleOrDefaultAsync(o => o.Name == settings.Name, cancellationToken);
@@ -116,14 +124,11 @@ internal sealed class OrganisationSeeder(IDbContextFactory<VaultDbContext> dbFac
                 organisation.Domains.Add(new OrganisationDomain { Domain = domain });
             }
         }
-        try
+        var changed = await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        if (changed > 0)
         {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException exception)
-        {
-            // Another instance seeded at the same moment; its rows are the same configuration.
-            logger.LogWarning("Seeding organisations raced with another instance: {Error}", exception.InnerException?.Message ?? exception.Message);
+            logger.LogInformation("Seeded {Count} organisation rows from configuration", changed);
         }
     }
 

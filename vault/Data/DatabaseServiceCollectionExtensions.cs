@@ -81,6 +81,7 @@ internal sealed class DatabaseMigrator(IDbContextFactory<VaultDbContext> factory
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        await db.Database.EnsureHistoryTableAsync(cancellationToken);
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         if (pending.Count > 0)
         {

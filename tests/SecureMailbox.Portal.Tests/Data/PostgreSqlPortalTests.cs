@@ -47,6 +47,25 @@ public sealed class PostgreSqlPortalTests
     }
 
     [Test]
+    public async Task Start_TwoInstancesOnOneEmptyDatabase_LogNoErrorAndSeedOnce()
+    {
+        var connection = await _cluster.CreateDatabaseAsync($"portal{Interlocked.Increment(ref _databases)}");
+        var settings = new Dictionary<string, string?> { ["Database:Provider"] = "PostgreSql", ["Database:ConnectionString"] = connection };
+        using var first = new PortalFactory(settings);
+        using var second = new PortalFactory(settings);
+
+        // Both hosts start at once, as the gateway and the portal do under ./run.sh.
+        await Task.WhenAll(Task.Run(() => first.Services), Task.Run(() => second.Services));
+
+        var complaints = first.Logs.Lines.Concat(second.Logs.Lines)
+            .Where(l => l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal) || l.StartsWith("Warning", StringComparison.Ordinal))
+            .ToList();
+        Assert.That(complaints, Is.Empty, "a first start is quiet: no failed history-table read, no duplicate seed");
+        await using var vault = await first.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>().CreateDbContextAsync();
+        Assert.That(await vault.Organisations.CountAsync(o => o.Name == "Region Test"), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task NewRecipient_LinkCodePassword_ReadsTheMessage()
     {
         using var portal = await StartPortalAsync();

@@ -245,6 +245,24 @@ public sealed class LanguageAndTimeTests
     }
 
     [Test]
+    public async Task FirstStart_TwoInstancesOnOneDataFolder_LogNoErrorAndCreateTheOutbox()
+    {
+        var settings = new Dictionary<string, string?> { ["Vault:DataDirectory"] = _portal.Data.Path };
+        using var second = new PortalFactory(settings);
+
+        // The gateway and the portal start together under ./run.sh: both migrate and seed the same SQLite files.
+        await Task.WhenAll(Task.Run(() => _portal.Services), Task.Run(() => second.Services));
+
+        var complaints = _portal.Logs.Lines.Concat(second.Logs.Lines)
+            .Where(l => l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal) || l.StartsWith("Warning", StringComparison.Ordinal))
+            .ToList();
+        Assert.That(complaints, Is.Empty);
+        await using var db = await _portal.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>().CreateDbContextAsync();
+        Assert.That(await db.Organisations.CountAsync(o => o.Name == "Region Test"), Is.EqualTo(1));
+        Assert.That(Directory.Exists(Path.Combine(_portal.Data.Path, "sms-outbox")), Is.True, "the README points at it before the first code");
+    }
+
+    [Test]
     public async Task OutlookPage_ShowsTheManifestUrl_AndFaviconIsServed()
     {
         using var client = BrowserIn("en");
