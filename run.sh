@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export SECUREMAILBOX_Vault__DataDirectory="${SECUREMAILBOX_Vault__DataDirectory:-$PWD/data}"
-mkdir -p "$SECUREMAILBOX_Vault__DataDirectory"
+mkdir -p "$SECUREMAILBOX_Vault__DataDirectory" "$SECUREMAILBOX_Vault__DataDirectory/pickup" "$SECUREMAILBOX_Vault__DataDirectory/sms-outbox"
 
 dotnet build SecureMailbox.sln -c Release --verbosity quiet -nologo
 

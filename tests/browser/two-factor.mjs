@@ -57,9 +57,9 @@ try {
   await page.getByLabel('Upprepa lösenordet').fill(env.PASSWORD);
   await Promise.all([page.waitForURL(/\/mailbox\/m\//), page.getByRole('button', { name: 'Skapa konto och läs meddelandet' }).click()]);
 
-  // Settings → ID-kontroll, the FAQ's steps.
+  // Settings → the ID-kontroll panel (the FAQ's steps), its button names the action.
   await page.goto(`${base}/settings`);
-  await Promise.all([page.waitForURL(`${base}/settings/two-factor`), page.getByRole('link', { name: 'ID-kontroll' }).click()]);
+  await Promise.all([page.waitForURL(`${base}/settings/two-factor`), page.getByRole('link', { name: 'Slå på tvåfaktorsinloggning' }).click()]);
   await page.getByLabel('Jag har installerat en autentiseringsapp').check();
   await page.getByLabel('Lösenord').fill(env.PASSWORD);
   await page.getByRole('button', { name: 'Skicka SMS-kod' }).click();

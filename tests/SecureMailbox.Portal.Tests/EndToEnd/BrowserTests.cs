@@ -93,6 +93,42 @@ public sealed class BrowserTests
         Assert.That(File.Exists(Path.Combine(root, "artifacts", "screenshots", $"portal-{name}-4-message.png")), Is.True);
     }
 
+    [TestCase("first-en-375", 375, 812, "dana@patient.example", "+46701234570")]
+    [TestCase("first-en-1280", 1280, 900, "erik@patient.example", "+46701234571")]
+    public async Task EnglishBrowserInAnotherZone_InChromium_WholePathInEnglish_TimesInItsZone(string name, int width, int height, string recipient, string phone)
+    {
+        var token = await SendFlaggedAsync(recipient, phone);
+        var root = AddinEndpointsTests.RepositoryRoot();
+
+        var (code, output) = await RunAsync("node", [Path.Combine(root, "tests", "browser", "first-impressions.mjs")], root, new Dictionary<string, string>
+        {
+            ["BASE_URL"] = _services.BaseUrl,
+            ["TOKEN"] = token,
+            ["SMS_DIR"] = Path.Combine(_services.Data.Path, "sms-outbox"),
+            ["PASSWORD"] = RecipientJourney.Password,
+            ["WIDTH"] = width.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["HEIGHT"] = height.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["ZONE"] = "America/New_York",
+            ["SHOTS"] = Path.Combine(root, "artifacts", "screenshots", "portal-" + name),
+        });
+
+        Assert.That(code, Is.Zero, output + "\n" + _services.Output);
+        using var result = JsonDocument.Parse(output.Trim().Split('\n').Last());
+        var json = result.RootElement;
+        Assert.That(json.GetProperty("linkLang").GetString(), Is.EqualTo("en"), "the first page already follows the browser");
+        Assert.That(json.GetProperty("swedishOn").GetArrayLength(), Is.Zero, json.GetProperty("swedishOn").ToString());
+        Assert.That(json.GetProperty("wideOn").GetArrayLength(), Is.Zero, "every page fits the width: " + json.GetProperty("wideOn"));
+        Assert.That(json.GetProperty("sentConfirmed").GetBoolean(), Is.True);
+        Assert.That(json.GetProperty("timesInZone").GetBoolean(), Is.True, json.GetProperty("timesSample").ToString());
+        if (width <= 375)
+        {
+            Assert.That(json.GetProperty("labelShown").GetString(), Does.Contain("Device"), "stacked rows show their labels");
+        }
+        Assert.That(json.GetProperty("switchedLang").GetString(), Is.EqualTo("sv"));
+        Assert.That(json.GetProperty("settingsText").GetString(), Does.Contain("Tvåfaktorsinloggning är av."));
+        Assert.That(File.Exists(Path.Combine(root, "artifacts", "screenshots", $"portal-{name}-7-security.png")), Is.True);
+    }
+
     [Test]
     public async Task TwoFactorSignIn_InChromium_EnabledThroughTheSettingsThenRequiredAtSignIn_ThenBackupPhoneAdded()
     {
