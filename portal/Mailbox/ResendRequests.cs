@@ -1,7 +1,8 @@
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using SecureMailbox.Portal.Localization;
 using SecureMailbox.Portal.Notices;
 using SecureMailbox.Vault.Data;
+using SecureMailbox.Vault.Notifications;
 
 namespace SecureMailbox.Portal.Mailbox;
 
@@ -9,7 +10,8 @@ namespace SecureMailbox.Portal.Mailbox;
 /// "Be avsändaren skicka igen" for a locked item (its key was replaced in a password reset by SMS): one plain mail to
 /// the sender naming the reader's address and the date, never content, at most once per item.
 /// </summary>
-public sealed class ResendRequests(IDbContextFactory<VaultDbContext> vaultFactory, NoticeMail mail, TimeProvider time, ILogger<ResendRequests> logger)
+public sealed class ResendRequests(
+    IDbContextFactory<VaultDbContext> vaultFactory, NoticeMail mail, MailTexts texts, ReaderTime readerTime, TimeProvider time, ILogger<ResendRequests> logger)
 {
     /// <summary>False when the item is not the account's locked item or has no other sender to ask.</summary>
     public async Task<bool> RequestAsync(Guid accountId, Guid itemId, CancellationToken cancellationToken)
@@ -29,12 +31,10 @@ public sealed class ResendRequests(IDbContextFactory<VaultDbContext> vaultFactor
         {
             return true;
         }
-        var date = item.CreatedAt.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
-        await mail.QueueAsync(sender!, "SecureMailbox: skicka meddelandet igen / please send your message again",
-            $"{reader} kan inte längre öppna det säkra meddelande du skickade {date}: kontot har fått nya krypteringsnycklar " +
-            "efter en lösenordsåterställning. Skicka meddelandet igen om det fortfarande behövs.\n\n" +
-            $"{reader} can no longer open the secure message you sent on {date}: the account has new encryption keys after " +
-            "a password reset. Please send the message again if it is still needed.\n", cancellationToken);
+        // In the sender's language when the sender has an account, else Swedish.
+        var language = await db.Accounts.Where(a => a.Email == sender).Select(a => a.Language).SingleOrDefaultAsync(cancellationToken);
+        var date = ReaderTime.Format(new DateTimeOffset(DateTime.SpecifyKind(item.CreatedAt, DateTimeKind.Utc)), readerTime.DefaultZone, MailTexts.CultureOf(language));
+        await mail.QueueAsync(sender!, texts.Get(language, "ResendSubject"), texts.Get(language, "ResendBody", reader, date), cancellationToken);
         logger.LogInformation("Resend of item {ItemId} requested from its sender", itemId);
         return true;
     }

@@ -1,7 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using SecureMailbox.Portal.Data;
 using SecureMailbox.Portal.Notices;
+using SecureMailbox.Portal.Localization;
 using SecureMailbox.Vault.Data;
+using SecureMailbox.Vault.Notifications;
 using SecureMailbox.Vault.Phones;
 
 namespace SecureMailbox.Portal.Verification;
@@ -15,6 +17,8 @@ public sealed class SenderNotice(
     IDbContextFactory<VaultDbContext> vaultFactory,
     IDbContextFactory<PortalDbContext> portalFactory,
     NoticeMail mail,
+    MailTexts texts,
+    ReaderTime readerTime,
     ILogger<SenderNotice> logger)
 {
     public async Task<bool> SendAsync(PreSession preSession, CancellationToken cancellationToken)
@@ -36,12 +40,8 @@ public sealed class SenderNotice(
             return false;
         }
         var masked = preSession.Phone is null ? "-" : PhoneNumberRules.Mask(preSession.Phone);
-        var text =
-            $"Mottagaren {recipient.Email} har inte fått någon SMS-kod till numret {masked} för ett säkert meddelande du skickade {message!.CreatedAt:yyyy-MM-dd HH:mm} UTC.\n" +
-            "Kontrollera mottagarens mobilnummer och skicka meddelandet igen med rätt nummer.\n\n" +
-            $"The recipient {recipient.Email} has not received an SMS code at {masked} for a secure message you sent on {message.CreatedAt:yyyy-MM-dd HH:mm} UTC.\n" +
-            "Please check the recipient's mobile number and send the message again with the right number.\n";
-        await mail.QueueAsync(sender.Email, "SecureMailbox: mottagaren fick ingen SMS-kod / the recipient got no SMS code", text, cancellationToken);
+        var sent = ReaderTime.Format(new DateTimeOffset(DateTime.SpecifyKind(message!.CreatedAt, DateTimeKind.Utc)), readerTime.DefaultZone, MailTexts.CultureOf(sender.Language));
+        await mail.QueueAsync(sender.Email, texts.Get(sender.Language, "NoSmsSubject"), texts.Get(sender.Language, "NoSmsBody", recipient.Email, masked, sent), cancellationToken);
         logger.LogInformation("Sender of message {MessageId} notified that the recipient's number seems wrong", preSession.MessageId);
         return true;
     }

@@ -145,7 +145,7 @@ public sealed class ForgotPasswordTests
             var item = await vault.MailboxItems.SingleAsync(i => i.Id == itemId);
             Assert.That(item.LockedAt, Is.Not.Null);
             Assert.That(item.ResendRequestedAt, Is.Not.Null);
-            Assert.That(resendMails[0].TextBody, Does.Contain(item.CreatedAt.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.That(resendMails[0].TextBody, Does.Contain(TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(item.CreatedAt, DateTimeKind.Utc), TimeZoneInfo.FindSystemTimeZoneById("Europe/Stockholm")).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)).And.Not.Contain("UTC"));
         }
 
         // A message that arrives after the reset is encrypted to the new key and reads fine.
