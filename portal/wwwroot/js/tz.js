@@ -1,7 +1,7 @@
 // Tells the portal the browser's time zone (an IANA name such as Europe/Stockholm) in a cookie, so times are shown
 // in the reader's zone from the next page on. Nothing else is sent; without scripts the configured zone is used.
 (() => {
-  const name = document.documentElement.dataset.tzCookie;
+  const name = document.currentScript?.dataset.tzCookie;
   let zone;
   try {
     zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
