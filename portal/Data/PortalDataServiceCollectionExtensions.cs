@@ -90,8 +90,7 @@ internal sealed class PortalDatabaseCreator(IDbContextFactory<PortalDbContext> f
         if (!db.Database.IsSqlite())
         {
             // Only SQLite files can predate migrations.
-            await db.Database.EnsureHistoryTableAsync(cancellationToken);
-            await db.Database.MigrateAsync(cancellationToken);
+            await db.Database.MigrateOneAtATimeAsync(cancellationToken);
             return;
         }
         var connection = db.Database.GetDbConnection();

@@ -86,7 +86,7 @@ internal sealed class DatabaseMigrator(IDbContextFactory<VaultDbContext> factory
         if (pending.Count > 0)
         {
             logger.LogInformation("Applying {Count} database migrations", pending.Count);
-            await db.Database.MigrateAsync(cancellationToken);
+            await db.Database.MigrateOneAtATimeAsync(cancellationToken);
         }
     }
 
