@@ -169,6 +169,12 @@ public sealed class DeliveryOptions : IValidatableObject
     /// <summary>The host name announced in EHLO to the next hop; defaults to Smtp:ServerName.</summary>
     public string? HeloName { get; set; }
 
+    /// <summary>
+    /// Where reports about mail held for the operator go (a failure that cannot be bounced, or the smarthost refusing
+    /// to relay: the "double bounce"); empty means none are sent (the Error in the log and <c>queue list</c> remain).
+    /// </summary>
+    public string? PostmasterAddress { get; set; }
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -179,6 +185,10 @@ public sealed class DeliveryOptions : IValidatableObject
         if (string.IsNullOrEmpty(Username) != string.IsNullOrEmpty(Password))
         {
             yield return new ValidationResult("Delivery:Username and Delivery:Password go together.", [nameof(Username)]);
+        }
+        if (!string.IsNullOrEmpty(PostmasterAddress) && !MimeKit.MailboxAddress.TryParse(PostmasterAddress, out _))
+        {
+            yield return new ValidationResult($"Delivery:PostmasterAddress '{PostmasterAddress}' is not a mail address.", [nameof(PostmasterAddress)]);
         }
         if (CommandTimeout < TimeSpan.FromSeconds(5))
         {

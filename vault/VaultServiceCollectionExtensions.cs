@@ -29,6 +29,7 @@ public static class VaultServiceCollectionExtensions
         services.AddVaultDatabase();
         services.AddHostedService<OrganisationSeeder>();
         services.AddSingleton<OrganisationDirectory>();
+        services.AddSingleton<QueueInstance>();
         services.AddSingleton<OutboundQueue>();
         services.AddSingleton<IBlobStore, FolderBlobStore>();
         services.AddSingleton<PhoneNumberRules>();

@@ -89,7 +89,7 @@ public sealed class QueueCommandTests
         var (exit, output) = await RunAsync("queue", "retry", _id);
 
         Assert.That(exit, Is.EqualTo(0));
-        Assert.That(output, Does.Contain("1 item(s) scheduled for immediate delivery"));
+        Assert.That(output, Does.Contain("1 item(s) released (lease and hold) and due now"));
         var item = await _gateway.Queue.FindAsync(_id, CancellationToken.None);
         Assert.That(item!.NextAttemptAt, Is.LessThanOrEqualTo(DateTime.UtcNow.AddSeconds(2)));
     }
