@@ -190,7 +190,7 @@ internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<Sm
         var reusable = false;
         try
         {
-            using var relay = await MessageRewriter.LoadForRelayAsync(openContent, message.Kind == OutboundKind.Relay, cancellationToken);
+            using var relay = await MessageRewriter.LoadForRelayAsync(openContent, message.Kind == OutboundKind.Relay, message.EightBitMime, cancellationToken);
             var sender = message.EnvelopeFrom.Length == 0 ? NullSender : MailboxAddress.Parse(message.EnvelopeFrom);
             client.DeliveryStatusNotificationType = string.IsNullOrEmpty(message.Ret)
                 ? DeliveryStatusNotificationType.Unspecified
@@ -266,18 +266,12 @@ internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<Sm
         protected override string? GetEnvelopeId(MimeMessage message) => _queued?.EnvelopeId;
 
         /// <summary>
-        /// Relays the message as received. MailKit's default re-encodes any part with a line over 998 characters (or,
-        /// for a 7-bit next hop, with 8-bit content) as quoted-printable or base64 before sending: the next hop would
-        /// get a different message, and DKIM body hashes would break. Only a next hop without 8BITMIME still gets that
-        /// downgrade, since it may not accept 8-bit data at all (RFC 6152); MailKit itself never prepares DKIM- or
-        /// ARC-signed messages.
+        /// Relays the message as received: no re-encoding of long lines or 8-bit parts, which would change the bytes
+        /// and break DKIM body hashes (SECURITY.md D14). A next hop without 8BITMIME gets the 8-bit bytes as they are,
+        /// as Postfix sends them by default; such next hops are rare today and the alternative changes the message.
         /// </summary>
         protected override void Prepare(FormatOptions options, MimeMessage message, EncodingConstraint constraint, int maxLineLength)
         {
-            if (constraint == EncodingConstraint.SevenBit)
-            {
-                base.Prepare(options, message, constraint, maxLineLength);
-            }
         }
     }
 }

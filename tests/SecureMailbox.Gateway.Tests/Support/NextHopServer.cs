@@ -107,6 +107,11 @@ public sealed class NextHopServer(IPAddress? address = null, int port = 0) : IAs
 
         public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
         {
+            if (to.User.StartsWith("relaydenied", StringComparison.OrdinalIgnoreCase))
+            {
+                // What Postfix answers a client it does not relay for (no AUTH, not in mynetworks).
+                throw new SmtpResponseException(new SmtpResponse((SmtpReplyCode)554, "5.7.1 <" + to.AsAddress() + ">: Relay access denied"));
+            }
             if (to.User.StartsWith("reject", StringComparison.OrdinalIgnoreCase))
             {
                 throw new SmtpResponseException(new SmtpResponse((SmtpReplyCode)550, "5.1.1 no such user here"));
