@@ -55,10 +55,25 @@ public sealed class SmtpOptions : IValidatableObject
     [Range(1.0, double.MaxValue)]
     public double MinimumFreeSpaceFactor { get; set; } = 1.5;
 
+    /// <summary>A client that may not relay is disconnected (421 4.7.0) at this many refused MAIL/RCPT commands.</summary>
+    [Range(1, 100)]
+    public int MaxRelayRefusals { get; set; } = 3;
+
+    /// <summary>Sessions open at once, in total (421 4.7.0 beyond; SECURITY.md S9).</summary>
+    [Range(1, 100_000)]
+    public int MaxConnections { get; set; } = 500;
+
+    /// <summary>Sessions open at once from one client address (421 4.7.0 beyond).</summary>
+    [Range(1, 100_000)]
+    public int MaxConnectionsPerClient { get; set; } = 50;
+
     /// <summary>A whole session may last this long; raised from SmtpServer's 2 minutes so a message at the limit fits (D9).</summary>
     public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>How long to wait for the next command (RFC 5321 §4.5.3.2.7: at least 5 minutes).</summary>
+    /// <summary>
+    /// How long to wait for the client: for the next command, and for more DATA content (RFC 5321 §4.5.3.2.7: a server
+    /// waits at least 5 minutes). When it passes the session ends with <c>421 4.4.2</c>.
+    /// </summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>PKCS#12 certificate for STARTTLS; empty means a self-signed one created on first start in the data folder.</summary>

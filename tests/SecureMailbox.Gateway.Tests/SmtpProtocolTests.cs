@@ -36,6 +36,8 @@ public sealed partial class SmtpProtocolTests : GatewayFixture
     [TestCase("\r\n.\n", TestName = "Data_SmuggledAfterCrLfDotLf_IsRefusedAndOnlyTheNextMessageIsRelayed")]
     [TestCase("\n.\r\n", TestName = "Data_SmuggledAfterLfDotCrLf_IsRefusedAndOnlyTheNextMessageIsRelayed")]
     [TestCase("\r.\r\n", TestName = "Data_SmuggledAfterCrDotCrLf_IsRefusedAndOnlyTheNextMessageIsRelayed")]
+    [TestCase("\r\n\0.\r\n", TestName = "Data_SmuggledAfterCrLfNulDotCrLf_IsRefusedAndOnlyTheNextMessageIsRelayed")]
+    [TestCase("\r\n.\0\r\n", TestName = "Data_SmuggledAfterCrLfDotNulCrLf_IsRefusedAndOnlyTheNextMessageIsRelayed")]
     public async Task Data_SmuggledSecondMessage_IsRefusedAndNothingIsRelayed(string fakeEnd)
     {
         using var client = await ConnectAsync();
