@@ -42,6 +42,9 @@ public sealed class NextHopServer(IPAddress? address = null, int port = 0) : IAs
 
     public int Port { get; private set; } = port;
 
+    /// <summary>How long it takes to store each message (a slower next hop keeps deliveries in flight).</summary>
+    public TimeSpan StoreDelay { get; set; }
+
     /// <summary>Starts on a free port, or on the port it had before (to come back after being down).</summary>
     public async Task StartAsync()
     {
@@ -122,8 +125,12 @@ public sealed class NextHopServer(IPAddress? address = null, int port = 0) : IAs
 
     private sealed class Store(NextHopServer owner) : MessageStore
     {
-        public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
+            if (owner.StoreDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(owner.StoreDelay, cancellationToken);
+            }
             // SmtpServer hands over the data without the CRLF that ends its last line (it is part of CRLF.CRLF);
             // put it back so the bytes are the message as sent.
             byte[] data = buffer.Length == 0 ? [] : [.. buffer.ToArray(), (byte)13, (byte)10];
@@ -131,7 +138,7 @@ public sealed class NextHopServer(IPAddress? address = null, int port = 0) : IAs
             {
                 Parameters = transaction.Parameters.ToDictionary(p => p.Key.ToUpperInvariant(), p => p.Value),
             });
-            return Task.FromResult(SmtpResponse.Ok);
+            return SmtpResponse.Ok;
         }
     }
 
