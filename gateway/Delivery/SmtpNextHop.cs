@@ -16,7 +16,7 @@ namespace SecureMailbox.Gateway.Delivery;
 /// Per-recipient answers are kept (one refused recipient does not fail the others); connection failures and
 /// 4xx are transient, 5xx permanent.
 /// </summary>
-internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<SmtpOptions> smtp, MxResolver mx, ILogger<SmtpNextHop> logger) : INextHop, IDisposable
+internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<SmtpOptions> smtp, MxResolver mx, NextHopCertificatePolicy certificates, ILogger<SmtpNextHop> logger) : INextHop, IDisposable
 {
     /// <summary>How long an idle connection is kept for the next message (Postfix's connection cache keeps 2 s).</summary>
     private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(5);
@@ -112,12 +112,8 @@ internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<Sm
                 Timeout = (int)_options.CommandTimeout.TotalMilliseconds,
                 LocalDomain = _options.HeloName ?? smtp.Value.ServerName,
             };
-            if (!_options.ValidateCertificate)
-            {
-                // Operator's explicit choice for a smarthost with a private certificate; the default validates.
-                client.CheckCertificateRevocation = false;
-                client.ServerCertificateValidationCallback = (_, certificate, _, _) => certificate is not null;
-            }
+            client.ServerCertificateValidationCallback = certificates.Validate;
+            client.CheckCertificateRevocation = certificates.Verifies && _options.CertificateFingerprints.Count == 0 && string.IsNullOrEmpty(_options.TrustedCaFile);
             try
             {
                 var tls = _options.Tls switch

@@ -21,6 +21,9 @@ public enum NextHopMode
 /// <summary>A message the next hop received: envelope and the exact bytes.</summary>
 public sealed record ReceivedMessage(string From, IReadOnlyList<string> To, byte[] Data)
 {
+    /// <summary>Whether the session was encrypted (STARTTLS) when the message came.</summary>
+    public bool Secure { get; init; }
+
     /// <summary>The MAIL FROM parameters (BODY, SIZE, ...).</summary>
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
 }
@@ -42,6 +45,9 @@ public sealed class NextHopServer(IPAddress? address = null, int port = 0) : IAs
 
     public int Port { get; private set; } = port;
 
+    /// <summary>A certificate to offer STARTTLS with; none means no STARTTLS.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; init; }
+
     /// <summary>How long it takes to store each message (a slower next hop keeps deliveries in flight).</summary>
     public TimeSpan StoreDelay { get; set; }
 
@@ -51,7 +57,14 @@ public sealed class NextHopServer(IPAddress? address = null, int port = 0) : IAs
         var listenerFactory = new PortCapturingListenerFactory();
         var options = new SmtpServerOptionsBuilder()
             .ServerName("nexthop.test")
-            .Endpoint(b => b.Endpoint(new IPEndPoint(_address, Port)))
+            .Endpoint(b =>
+            {
+                b.Endpoint(new IPEndPoint(_address, Port));
+                if (Certificate is not null)
+                {
+                    b.Certificate(Certificate);
+                }
+            })
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(listenerFactory);
@@ -137,6 +150,7 @@ public sealed class NextHopServer(IPAddress? address = null, int port = 0) : IAs
             owner.Messages.Enqueue(new ReceivedMessage(transaction.From?.AsAddress() ?? "", transaction.To.Select(t => t.AsAddress()).ToList(), data)
             {
                 Parameters = transaction.Parameters.ToDictionary(p => p.Key.ToUpperInvariant(), p => p.Value),
+                Secure = context.Pipe?.IsSecure ?? false,
             });
             return SmtpResponse.Ok;
         }
