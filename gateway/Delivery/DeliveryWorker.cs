@@ -19,6 +19,7 @@ public sealed class DeliveryWorker(
     IOptions<QueueOptions> options,
     IOptions<DeliveryOptions> delivery,
     TimeProvider time,
+    AddressMasking masking,
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
     private readonly QueueOptions _options = options.Value;
@@ -161,7 +162,7 @@ public sealed class DeliveryWorker(
                     Outcome.Permanent => RecipientState.Failed,
                     _ => RecipientState.Pending,
                 };
-                logger.LogInformation("Queue item {QueueId} to {Recipient}: {Outcome} {Response}", message.Id, recipient.Address, result.Outcome, result.Response);
+                logger.LogInformation("Queue item {QueueId} to {Recipient}: {Outcome} {Response}", message.Id, masking.Address(recipient.Address), result.Outcome, masking.Text(result.Response));
             }
             error = results.Where(r => r.Outcome == Outcome.Transient).Select(r => r.Response).FirstOrDefault();
         }
@@ -217,7 +218,7 @@ public sealed class DeliveryWorker(
     {
         message.HeldAt = time.GetUtcNow().UtcDateTime;
         logger.LogError("Queue item {QueueId} held for the operator: {Reason}; {Count} recipients, last answer {Response}",
-            message.Id, reason, failed.Count, failed[0].LastResponse);
+            message.Id, reason, failed.Count, masking.Text(failed[0].LastResponse));
         var postmaster = _delivery.PostmasterAddress;
         var reportToPostmaster = !string.IsNullOrEmpty(postmaster)
             && !(message.Kind == OutboundKind.Bounce && message.Recipients.All(r => string.Equals(r.Address, postmaster, StringComparison.OrdinalIgnoreCase)));

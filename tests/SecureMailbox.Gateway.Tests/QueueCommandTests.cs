@@ -60,6 +60,7 @@ public sealed class QueueCommandTests
         Assert.That(output, Does.Contain("<sender@org.example>"));
         Assert.That(output, Does.Contain("    <rita@elsewhere.example> 451"));
         Assert.That(output, Does.Contain("1 message(s) in the queue"));
+        Assert.That(output, Does.Match(@"\n    (deferred until \d{4}-|due now|being delivered by \S+/[0-9a-f]+, lease until )"), "what the item waits for, and who holds it");
     }
 
     [Test]

@@ -17,6 +17,7 @@ public sealed class OutboundQueue(
     IOptions<QueueOptions> queueOptions,
     QueueInstance instance,
     TimeProvider time,
+    AddressMasking masking,
     ILogger<OutboundQueue> logger)
 {
     private readonly QueueOptions _options = queueOptions.Value;
@@ -309,12 +310,12 @@ public sealed class OutboundQueue(
             else if (message.HeldAt is not null)
             {
                 row.HeldAt = message.HeldAt;
-                logger.LogError("Queue item {QueueId} is held for the operator: {Error}", row.Id, error);
+                logger.LogError("Queue item {QueueId} is held for the operator: {Error}", row.Id, masking.Text(error));
             }
             else
             {
                 row.NextAttemptAt = now + _options.RetryDelay(row.Attempts);
-                logger.LogInformation("Queue item {QueueId} deferred until {NextAttempt:o}: {Error}", row.Id, row.NextAttemptAt, error);
+                logger.LogInformation("Queue item {QueueId} deferred until {NextAttempt:o}: {Error}", row.Id, row.NextAttemptAt, masking.Text(error));
             }
         }
         await db.SaveChangesAsync(cancellationToken);

@@ -33,7 +33,7 @@ public sealed class OutboundQueueLeaseTests
     {
         var options = Options.Create(new QueueOptions { InstanceId = instanceId, LeaseDuration = Lease });
         return new OutboundQueue(_vault.Get<IDbContextFactory<VaultDbContext>>(), _vault.Get<IOptions<VaultOptions>>(), options,
-            instance ?? new QueueInstance(options), _time, NullLogger<OutboundQueue>.Instance);
+            instance ?? new QueueInstance(options), _time, _vault.Get<AddressMasking>(), NullLogger<OutboundQueue>.Instance);
     }
 
     private static async Task<OutboundMessage> EnqueueAsync(OutboundQueue queue)
