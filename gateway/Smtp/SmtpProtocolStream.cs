@@ -214,8 +214,9 @@ internal sealed partial class SmtpProtocolStream(Stream inner, SmtpConnection co
         {
             if (_greetingPending)
             {
+                // SmtpServer's greeting names the library and its version: say only who we are.
                 _greetingPending = false;
-                return line;
+                return code == "220" ? $"220 {connection.Options.ServerName} ESMTP SecureMailbox\r\n" : line;
             }
             _commands.TryDequeue(out command);
         }
