@@ -186,30 +186,24 @@ public static class MessageRewriter
 /// The body of a message being relayed: the queued bytes after the header block, copied as they are. Its content is
 /// read anew for every write (MailKit writes once to measure SIZE and once to send).
 /// </summary>
-internal sealed class QueuedBody : MimeEntity
+internal sealed class QueuedBody : MimePart
 {
     private readonly Func<Stream> _openContent;
     private readonly long _offset;
-    private readonly bool _eightBit;
 
     public QueuedBody(Func<Stream> openContent, long offset, bool eightBit)
-        : base(new ContentType("application", "octet-stream"))
+        : base("application", "octet-stream")
     {
         _openContent = openContent;
         _offset = offset;
-        _eightBit = eightBit;
+        // MailKit chooses BODY=8BITMIME by the parts' transfer encodings: this part stands for the whole content.
+        ContentTransferEncoding = eightBit ? ContentEncoding.EightBit : ContentEncoding.SevenBit;
         Headers.Clear(); // the message's own header block holds every field
     }
 
-    /// <summary>MailKit looks for 8-bit parts to decide on BODY=8BITMIME: show it one when the content has 8-bit bytes.</summary>
-    public override void Accept(MimeVisitor visitor)
+    /// <summary>The part has no header fields of its own, and its transfer encoding stays what the content is.</summary>
+    protected override void OnHeadersChanged(HeaderListChangedAction action, Header? header)
     {
-        ArgumentNullException.ThrowIfNull(visitor);
-        if (_eightBit)
-        {
-            using var part = new MimePart("application", "octet-stream") { ContentTransferEncoding = ContentEncoding.EightBit };
-            part.Accept(visitor);
-        }
     }
 
     /// <summary>Nothing to prepare: the bytes go out as they are (no re-encoding of long lines or 8-bit parts).</summary>

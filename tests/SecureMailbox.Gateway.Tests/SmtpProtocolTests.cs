@@ -72,7 +72,8 @@ public sealed partial class SmtpProtocolTests : GatewayFixture
     }
 
     [TestCase("Content-Transfer-Encoding: 8bit\r\n", "8BITMIME", TestName = "Data_EightBitBodyWithEncodingHeader_IsRelayedIntactAndDeclaredBody8BitMime")]
-    [TestCase("", null, TestName = "Data_EightBitBodyWithoutEncodingHeader_IsRelayedIntactWithNoHeaderAdded")]
+    // Declared by what the content is (RFC 6152): 8-bit bytes without a Content-Transfer-Encoding field are still 8-bit.
+    [TestCase("", "8BITMIME", TestName = "Data_EightBitBodyWithoutEncodingHeader_IsRelayedIntactWithNoHeaderAddedAndDeclaredBody8BitMime")]
     public async Task Data_EightBitBody_IsRelayedIntact(string encodingHeader, string? body)
     {
         using var client = await ConnectAsync();
