@@ -59,7 +59,7 @@ public sealed class SmtpOptions : IValidatableObject
     [Range(1, 100)]
     public int MaxRelayRefusals { get; set; } = 3;
 
-    /// <summary>Sessions open at once, in total (421 4.7.0 beyond; SECURITY.md S9).</summary>
+    /// <summary>Sessions open at once, in total (421 4.7.0 beyond).</summary>
     [Range(1, 100_000)]
     public int MaxConnections { get; set; } = 500;
 
@@ -163,7 +163,7 @@ public sealed class DeliveryOptions : IValidatableObject
     public int SmarthostPort { get; set; } = 25;
 
     /// <summary>
-    /// TLS to the next hop, like Postfix's security levels (SECURITY.md S3, S10): <c>Opportunistic</c> uses STARTTLS
+    /// TLS to the next hop, like Postfix's security levels: <c>Opportunistic</c> uses STARTTLS
     /// when offered and does not verify the certificate (RFC 7435; Postfix <c>may</c>); <c>Required</c> uses STARTTLS
     /// and verifies the certificate (Postfix <c>verify</c>/<c>secure</c>): a public CA, the CA in
     /// <see cref="TrustedCaFile"/>, or a fingerprint in <see cref="CertificateFingerprints"/>; <c>None</c> never encrypts.

@@ -10,7 +10,7 @@ namespace SecureMailbox.Gateway.Delivery;
 /// outcome, retries transient failures with backoff until the lifetime ends, and sends exactly one bounce per
 /// failed attempt batch to the envelope sender (none for the null sender or for bounces: SECURITY.md D7, D8).
 /// A failure that cannot be bounced, or that is the gateway's own configuration (its smarthost refuses to relay), is
-/// held in the queue for the operator instead (D13). While deliveries run, a heartbeat renews their leases (D12).
+/// held in the queue for the operator instead. While deliveries run, a heartbeat renews their leases.
 /// </summary>
 public sealed class DeliveryWorker(
     OutboundQueue queue,

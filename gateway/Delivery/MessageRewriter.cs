@@ -124,7 +124,7 @@ public static class MessageRewriter
     /// <summary>
     /// The message for MailKit, which sends what a MimeMessage writes. MimeKit's parse-and-write loses bytes of real
     /// messages (an empty part's boundary line, odd whitespace), which changes the message and breaks DKIM, so nothing
-    /// is parsed here (SECURITY.md D14): the whole header block, private lines removed, becomes the raw value of one
+    /// is parsed here (relayed bytes are the received bytes: docs/operators.md, Reliability): the whole header block, private lines removed, becomes the raw value of one
     /// header (MimeKit writes a raw value as it is), MimeKit writes the empty line that ends it, and the body is an
     /// entity that copies the queued bytes after the header block. The result is the queued bytes, exactly.
     /// </summary>

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace SecureMailbox.Gateway.Delivery;
 
 /// <summary>
-/// Decides whether the next hop's TLS certificate is good enough, by Delivery:Tls (SECURITY.md S10):
+/// Decides whether the next hop's TLS certificate is good enough, by Delivery:Tls (docs/operators.md, TLS to the next hop):
 /// Opportunistic encrypts without verifying (a certificate an active attacker made would do, as with Postfix
 /// <c>may</c>: still better than plain text against passive listening); Required verifies it against the system's CAs,
 /// the CAs of Delivery:TrustedCaFile, or the pinned fingerprints.

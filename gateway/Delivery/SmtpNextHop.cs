@@ -263,7 +263,7 @@ internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<Sm
 
         /// <summary>
         /// Relays the message as received: no re-encoding of long lines or 8-bit parts, which would change the bytes
-        /// and break DKIM body hashes (SECURITY.md D14). A next hop without 8BITMIME gets the 8-bit bytes as they are,
+        /// and break DKIM body hashes. A next hop without 8BITMIME gets the 8-bit bytes as they are,
         /// as Postfix sends them by default; such next hops are rare today and the alternative changes the message.
         /// </summary>
         protected override void Prepare(FormatOptions options, MimeMessage message, EncodingConstraint constraint, int maxLineLength)

@@ -66,7 +66,7 @@ internal sealed class DataCapture : IDisposable
 
     public bool BareLineEnding { get; private set; }
 
-    /// <summary>A NUL byte was seen (SECURITY.md S8): a next hop that stops at NUL would read what follows as commands.</summary>
+    /// <summary>A NUL byte was seen: a next hop that stops at NUL would read what follows as commands.</summary>
     public bool NulByte { get; private set; }
 
     /// <summary>Why the spool file could not be created or written (the message is answered 451), or null.</summary>

@@ -12,8 +12,8 @@ namespace SecureMailbox.Gateway.Smtp;
 
 /// <summary>
 /// Never an open relay (SECURITY.md S4): only clients in the allowed networks or authenticated users may send,
-/// checked at MAIL FROM and again at RCPT TO; a client that may not relay is dropped after a few refusals (S9). Also
-/// refuses new mail while the spool is low on disk (D5), and addresses the relay could not pass on as written (S8).
+/// checked at MAIL FROM and again at RCPT TO; a client that may not relay is dropped after a few refusals. Also
+/// refuses new mail while the spool is low on disk (D5), and addresses the relay could not pass on as written.
 /// </summary>
 internal sealed partial class RelayMailboxFilter(IOptions<SmtpOptions> options, SpoolDirectory spool, ILogger<RelayMailboxFilter> logger) : IMailboxFilter
 {

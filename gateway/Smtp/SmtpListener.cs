@@ -16,7 +16,7 @@ namespace SecureMailbox.Gateway.Smtp;
 
 /// <summary>
 /// Runs the SMTP server on the configured address with the gateway's store, filter and connection pipe. The address
-/// is bound when the service starts, so an address or port that cannot be bound stops the gateway (SECURITY.md S9),
+/// is bound when the service starts, so an address or port that cannot be bound stops the gateway,
 /// and connections beyond the configured limits are answered <c>421 4.7.0</c> and closed.
 /// </summary>
 internal sealed class SmtpListener : BackgroundService

@@ -135,7 +135,7 @@ internal sealed partial class SmtpProtocolStream(Stream inner, SmtpConnection co
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             _timedOut = true;
-            AbortCapture(); // a message cut off by the timeout was never acknowledged (D2)
+            AbortCapture(); // a message cut off by the timeout was never acknowledged: nothing is kept
             try
             {
                 using var write = new CancellationTokenSource(TimeSpan.FromSeconds(5));

@@ -9,7 +9,7 @@ using SecureMailbox.Gateway.Tests.Support;
 namespace SecureMailbox.Gateway.Tests;
 
 /// <summary>
-/// SECURITY.md D1, D12, D14 under load with real processes: 1,000 messages over 10 SMTP sessions into a gateway
+/// Durability, lease recovery and exact relay under load with real processes: 1,000 messages over 10 SMTP sessions into a gateway
 /// process that is SIGKILLed three times while it receives and delivers, and started again each time on the same data
 /// folder. Every message that got 250 must reach the next hop (a real SMTP server on loopback) uncorrupted within a
 /// bound after the last restart; duplicates are allowed only for deliveries in flight at a kill (at most one batch

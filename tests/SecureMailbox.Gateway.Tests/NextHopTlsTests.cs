@@ -7,7 +7,7 @@ using SecureMailbox.Vault.Outbound;
 namespace SecureMailbox.Gateway.Tests;
 
 /// <summary>
-/// SECURITY.md S10: TLS to a smarthost with a self-signed certificate (a real SMTP server on loopback offering
+/// TLS to a smarthost with a self-signed certificate (a real SMTP server on loopback offering
 /// STARTTLS), at each Delivery:Tls level and each way of trusting it.
 /// </summary>
 [TestFixture]

@@ -10,7 +10,7 @@ using SecureMailbox.Gateway.Tests.Support;
 namespace SecureMailbox.Gateway.Tests;
 
 /// <summary>
-/// SECURITY.md D14 over a corpus of real-world-like messages (TestData/Relay: nested and empty parts, odd and
+/// Exact relay over a corpus of real-world-like messages (TestData/Relay: nested and empty parts, odd and
 /// unclosed boundaries, preamble and epilogue, 8-bit bodies, long and folded headers, lines over 998 characters):
 /// each is sent byte by byte, and the next hop must get exactly those bytes with only the gateway's Received header
 /// in front and its private X-SecureMailbox lines gone.

@@ -6,7 +6,7 @@ using SecureMailbox.Gateway.Tests.Support;
 namespace SecureMailbox.Gateway.Tests;
 
 /// <summary>
-/// SECURITY.md S8 and S9 on the inbound side: connection limits per client and in total, the RFC 5321 §4.5.3.2
+/// The inbound side's limits: connection limits per client and in total, the RFC 5321 §4.5.3.2
 /// timeout ending with 421 4.4.2, and addresses the relay could not pass on as written refused at RCPT.
 /// </summary>
 [TestFixture]

@@ -9,7 +9,7 @@ using SecureMailbox.Vault.Tests.Support;
 namespace SecureMailbox.Vault.Tests.Outbound;
 
 /// <summary>
-/// Queue leases on a real SQLite file, two instances sharing it, time moved by a fake clock (SECURITY.md D12): a lease
+/// Queue leases on a real SQLite file, two instances sharing it, time moved by a fake clock: a lease
 /// names its holder, lives while renewed, dies quickly with its holder, and the operator's retry releases it.
 /// </summary>
 [TestFixture]
