@@ -137,6 +137,25 @@ public sealed class RelayTests : GatewayFixture
     }
 
     [Test]
+    public async Task Deliver_QueueRowWhoseContentIsMissing_IsRemovedOnceWithoutDeliveryOrBounce()
+    {
+        var id = Gateway.Queue.NewId();
+        await Gateway.Queue.EnqueueAsync(new OutboundMessage
+        {
+            Id = id,
+            EnvelopeFrom = "sender@org.example",
+            ContentPath = id + ".eml", // never written
+            ContentLength = 100,
+            Recipients = [new OutboundRecipient { Address = "rita@elsewhere.example" }],
+        }, CancellationToken.None);
+
+        Assert.That(await RawSmtpTransaction.EventuallyAsync(() => Gateway.Queue.ListAsync(CancellationToken.None).Result.All(m => m.Id != id), TimeSpan.FromSeconds(10)), Is.True, "removed, not retried");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.That(NextHop.Messages, Is.Empty, "nothing sent: no delivery, no bounce, no postmaster report");
+        Assert.That((await Gateway.Queue.FindAsync(id, CancellationToken.None))!.Attempts, Is.EqualTo(1), "reported once");
+    }
+
+    [Test]
     public async Task Relay_SmarthostRefusesToRelay_HeldNotBouncedToTheSender()
     {
         await SendAsync(PlainMessage("Needs AUTH at the smarthost"), "sender@org.example", "relaydenied@elsewhere.example");
