@@ -55,10 +55,25 @@ public sealed class SmtpOptions : IValidatableObject
     [Range(1.0, double.MaxValue)]
     public double MinimumFreeSpaceFactor { get; set; } = 1.5;
 
+    /// <summary>A client that may not relay is disconnected (421 4.7.0) at this many refused MAIL/RCPT commands.</summary>
+    [Range(1, 100)]
+    public int MaxRelayRefusals { get; set; } = 3;
+
+    /// <summary>Sessions open at once, in total (421 4.7.0 beyond).</summary>
+    [Range(1, 100_000)]
+    public int MaxConnections { get; set; } = 500;
+
+    /// <summary>Sessions open at once from one client address (421 4.7.0 beyond).</summary>
+    [Range(1, 100_000)]
+    public int MaxConnectionsPerClient { get; set; } = 50;
+
     /// <summary>A whole session may last this long; raised from SmtpServer's 2 minutes so a message at the limit fits (D9).</summary>
     public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>How long to wait for the next command (RFC 5321 §4.5.3.2.7: at least 5 minutes).</summary>
+    /// <summary>
+    /// How long to wait for the client: for the next command, and for more DATA content (RFC 5321 §4.5.3.2.7: a server
+    /// waits at least 5 minutes). When it passes the session ends with <c>421 4.4.2</c>.
+    /// </summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>PKCS#12 certificate for STARTTLS; empty means a self-signed one created on first start in the data folder.</summary>
@@ -126,6 +141,10 @@ public sealed class ClassificationOptions
 /// <summary>How the gateway reaches the next hop: configuration section <c>Delivery</c>.</summary>
 public sealed class DeliveryOptions : IValidatableObject
 {
+    /// <summary>A fingerprint as compared: upper-case hex without separators.</summary>
+    public static string NormaliseFingerprint(string fingerprint) =>
+        new string((fingerprint ?? "").Where(c => c is not (':' or ' ' or '-')).ToArray()).ToUpperInvariant();
+
     public const string Section = "Delivery";
 
     /// <summary><c>Pickup</c> (a folder of .eml files, the default), <c>Smarthost</c>, or <c>Mx</c> (direct to each domain's MX).</summary>
@@ -143,12 +162,30 @@ public sealed class DeliveryOptions : IValidatableObject
     [Range(1, 65535)]
     public int SmarthostPort { get; set; } = 25;
 
-    /// <summary>STARTTLS use: <c>Opportunistic</c> (when offered) or <c>Required</c> (SECURITY.md S3).</summary>
+    /// <summary>
+    /// TLS to the next hop, like Postfix's security levels: <c>Opportunistic</c> uses STARTTLS
+    /// when offered and does not verify the certificate (RFC 7435; Postfix <c>may</c>); <c>Required</c> uses STARTTLS
+    /// and verifies the certificate (Postfix <c>verify</c>/<c>secure</c>): a public CA, the CA in
+    /// <see cref="TrustedCaFile"/>, or a fingerprint in <see cref="CertificateFingerprints"/>; <c>None</c> never encrypts.
+    /// </summary>
     [RegularExpression("^(Opportunistic|Required|None)$", ErrorMessage = "Delivery:Tls must be Opportunistic, Required or None.")]
     public string Tls { get; set; } = "Opportunistic";
 
-    /// <summary>Whether to check the next hop's certificate (turn off only for a smarthost with a private certificate).</summary>
+    /// <summary>
+    /// With <c>Required</c>: false accepts any certificate (encrypted, not verified). Kept for existing
+    /// configurations; prefer <see cref="TrustedCaFile"/> or <see cref="CertificateFingerprints"/>. A warning is logged at start.
+    /// </summary>
     public bool ValidateCertificate { get; set; } = true;
+
+    /// <summary>A PEM file of CA certificates to trust for the next hop besides the system's (a private CA); with <c>Required</c>.</summary>
+    public string? TrustedCaFile { get; set; }
+
+    /// <summary>
+    /// SHA-256 fingerprints (hex, colons optional) of next-hop certificates to accept whatever their issuer and name
+    /// (Postfix <c>fingerprint</c> level); with <c>Required</c>. Get one with
+    /// <c>openssl x509 -in cert.pem -noout -fingerprint -sha256</c>.
+    /// </summary>
+    public List<string> CertificateFingerprints { get; set; } = [];
 
     /// <summary>Optional smarthost user name.</summary>
     public string? Username { get; set; }
@@ -169,6 +206,12 @@ public sealed class DeliveryOptions : IValidatableObject
     /// <summary>The host name announced in EHLO to the next hop; defaults to Smtp:ServerName.</summary>
     public string? HeloName { get; set; }
 
+    /// <summary>
+    /// Where reports about mail held for the operator go (a failure that cannot be bounced, or the smarthost refusing
+    /// to relay: the "double bounce"); empty means none are sent (the Error in the log and <c>queue list</c> remain).
+    /// </summary>
+    public string? PostmasterAddress { get; set; }
+
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -179,6 +222,25 @@ public sealed class DeliveryOptions : IValidatableObject
         if (string.IsNullOrEmpty(Username) != string.IsNullOrEmpty(Password))
         {
             yield return new ValidationResult("Delivery:Username and Delivery:Password go together.", [nameof(Username)]);
+        }
+        if (!string.IsNullOrEmpty(PostmasterAddress) && !MimeKit.MailboxAddress.TryParse(PostmasterAddress, out _))
+        {
+            yield return new ValidationResult($"Delivery:PostmasterAddress '{PostmasterAddress}' is not a mail address.", [nameof(PostmasterAddress)]);
+        }
+        if (!string.IsNullOrEmpty(TrustedCaFile) && !File.Exists(TrustedCaFile))
+        {
+            yield return new ValidationResult($"Delivery:TrustedCaFile '{TrustedCaFile}' does not exist.", [nameof(TrustedCaFile)]);
+        }
+        foreach (var fingerprint in CertificateFingerprints)
+        {
+            if (NormaliseFingerprint(fingerprint).Length != 64 || !NormaliseFingerprint(fingerprint).All(char.IsAsciiHexDigit))
+            {
+                yield return new ValidationResult($"Delivery:CertificateFingerprints entry '{fingerprint}' is not a SHA-256 fingerprint (64 hex digits).", [nameof(CertificateFingerprints)]);
+            }
+        }
+        if ((!string.IsNullOrEmpty(TrustedCaFile) || CertificateFingerprints.Count > 0) && Tls != "Required")
+        {
+            yield return new ValidationResult("Delivery:TrustedCaFile and Delivery:CertificateFingerprints need Delivery:Tls=Required (Opportunistic does not verify).", [nameof(Tls)]);
         }
         if (CommandTimeout < TimeSpan.FromSeconds(5))
         {

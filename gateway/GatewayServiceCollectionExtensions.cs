@@ -43,6 +43,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<MxResolver>();
         services.AddSingleton<PickupFolder>();
+        services.AddSingleton<NextHopCertificatePolicy>();
         services.AddSingleton<SmtpNextHop>();
         services.AddSingleton<INextHop>(provider => provider.GetRequiredService<IOptions<DeliveryOptions>>().Value.Mode == "Pickup"
             ? provider.GetRequiredService<PickupFolder>()

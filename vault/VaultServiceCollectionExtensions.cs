@@ -29,6 +29,9 @@ public static class VaultServiceCollectionExtensions
         services.AddVaultDatabase();
         services.AddHostedService<OrganisationSeeder>();
         services.AddSingleton<OrganisationDirectory>();
+        services.AddOptions<LogPrivacyOptions>().BindConfiguration(LogPrivacyOptions.Section);
+        services.AddSingleton<AddressMasking>();
+        services.AddSingleton<QueueInstance>();
         services.AddSingleton<OutboundQueue>();
         services.AddSingleton<IBlobStore, FolderBlobStore>();
         services.AddSingleton<PhoneNumberRules>();

@@ -40,10 +40,12 @@ public static class QueueCommand
         {
             case "list":
                 var items = await queue.ListAsync(cancellationToken);
+                var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
                 await output.WriteLineAsync($"{"ID",-32} {"KIND",-12} {"SIZE",10} {"ATTEMPTS",8} {"NEXT ATTEMPT (UTC)",-20} SENDER");
                 foreach (var item in items)
                 {
                     await output.WriteLineAsync($"{item.Id,-32} {item.Kind,-12} {item.ContentLength,10} {item.Attempts,8} {item.NextAttemptAt:yyyy-MM-dd HH:mm:ss} <{item.EnvelopeFrom}>");
+                    await output.WriteLineAsync($"    {State(item, now)}");
                     foreach (var recipient in item.Recipients.Where(r => r.State == RecipientState.Pending))
                     {
                         await output.WriteLineAsync($"    <{recipient.Address}> {recipient.LastResponse}");
@@ -58,7 +60,7 @@ public static class QueueCommand
                     await output.WriteLineAsync($"queue: no item {id}");
                     return 1;
                 }
-                await output.WriteLineAsync($"id: {found.Id}\nkind: {found.Kind}\nsender: <{found.EnvelopeFrom}>\nsize: {found.ContentLength}\ncreated: {found.CreatedAt:o}\nexpires: {found.ExpiresAt:o}\nattempts: {found.Attempts}\nnext attempt: {found.NextAttemptAt:o}\nleased: {(found.LeaseExpiresAt is null ? "no" : $"until {found.LeaseExpiresAt:o}")}\nlast error: {found.LastError ?? "-"}");
+                await output.WriteLineAsync($"id: {found.Id}\nkind: {found.Kind}\nsender: <{found.EnvelopeFrom}>\nsize: {found.ContentLength}\ncreated: {found.CreatedAt:o}\nexpires: {found.ExpiresAt:o}\nattempts: {found.Attempts}\nnext attempt: {found.NextAttemptAt:o}\nstate: {State(found, services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime)}\nlast error: {found.LastError ?? "-"}");
                 foreach (var recipient in found.Recipients)
                 {
                     await output.WriteLineAsync($"recipient: <{recipient.Address}> {recipient.State} {recipient.LastResponse}");
@@ -66,7 +68,7 @@ public static class QueueCommand
                 return 0;
             case "retry":
                 var count = await queue.RetryNowAsync(id, cancellationToken);
-                await output.WriteLineAsync($"{count} item(s) scheduled for immediate delivery");
+                await output.WriteLineAsync($"{count} item(s) released (lease and hold) and due now; a running gateway takes them within Queue:PollInterval");
                 return id is not null && count == 0 ? 1 : 0;
             case "delete" when id is not null:
                 var deleted = await queue.DeleteAsync(id, cancellationToken);
@@ -76,5 +78,27 @@ public static class QueueCommand
                 await output.WriteLineAsync("usage: gateway queue list | show ID | retry [ID] | delete ID; gateway hash-password < password");
                 return 2;
         }
+    }
+
+    /// <summary>What the item is waiting for, in words: held, leased (by whom, until when), or due.</summary>
+    private static string State(OutboundMessage item, DateTime now)
+    {
+        if (item.FinishedAt is not null)
+        {
+            return $"finished at {item.FinishedAt:yyyy-MM-dd HH:mm:ss} (kept as a record; content removed)";
+        }
+        if (item.HeldAt is not null)
+        {
+            return $"HELD for the operator since {item.HeldAt:yyyy-MM-dd HH:mm:ss}: {item.LastError} (queue retry {item.Id} to release)";
+        }
+        if (item.LeaseToken is not null && item.LeaseExpiresAt > now)
+        {
+            return $"being delivered by {item.LeaseOwner}/{item.LeaseStartId}, lease until {item.LeaseExpiresAt:yyyy-MM-dd HH:mm:ss}";
+        }
+        if (item.LeaseToken is not null)
+        {
+            return $"lease of {item.LeaseOwner}/{item.LeaseStartId} expired at {item.LeaseExpiresAt:yyyy-MM-dd HH:mm:ss}; due to be taken over";
+        }
+        return item.NextAttemptAt <= now ? "due now" : $"deferred until {item.NextAttemptAt:yyyy-MM-dd HH:mm:ss}";
     }
 }

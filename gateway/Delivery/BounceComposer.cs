@@ -15,15 +15,16 @@ public sealed class BounceComposer(IOptions<SmtpOptions> smtp, TimeProvider time
     /// <summary>The header that marks what the gateway itself composed, so it is never processed twice (D11).</summary>
     public const string ProcessedHeader = "X-SecureMailbox-Processed";
 
-    public MimeMessage Compose(OutboundMessage original, HeaderList? originalHeaders, IReadOnlyList<OutboundRecipient> failed, string? explanation = null)
+    /// <param name="to">Where the report goes: the envelope sender unless given (the postmaster, for a double bounce).</param>
+    public MimeMessage Compose(OutboundMessage original, HeaderList? originalHeaders, IReadOnlyList<OutboundRecipient> failed, string? explanation = null, string? to = null)
     {
         ArgumentNullException.ThrowIfNull(original);
         ArgumentNullException.ThrowIfNull(failed);
         var serverName = smtp.Value.ServerName;
         var message = new MimeMessage();
         message.From.Add(new MailboxAddress("Mail Delivery System", $"MAILER-DAEMON@{serverName}"));
-        message.To.Add(MailboxAddress.Parse(original.EnvelopeFrom));
-        message.Subject = "Undelivered Mail Returned to Sender";
+        message.To.Add(MailboxAddress.Parse(to ?? original.EnvelopeFrom));
+        message.Subject = to is null ? "Undelivered Mail Returned to Sender" : "Undelivered mail held in the queue for the postmaster";
         message.Date = time.GetUtcNow();
         message.MessageId = MimeKit.Utils.MimeUtils.GenerateMessageId(serverName);
         message.Headers.Add("Auto-Submitted", "auto-replied");

@@ -9,18 +9,81 @@ namespace SecureMailbox.Gateway.Delivery;
 /// Delivers the outbound queue: leases due messages, sends each to the next hop, records every recipient's
 /// outcome, retries transient failures with backoff until the lifetime ends, and sends exactly one bounce per
 /// failed attempt batch to the envelope sender (none for the null sender or for bounces: SECURITY.md D7, D8).
+/// A failure that cannot be bounced, or that is the gateway's own configuration (its smarthost refuses to relay), is
+/// held in the queue for the operator instead. While deliveries run, a heartbeat renews their leases.
 /// </summary>
 public sealed class DeliveryWorker(
     OutboundQueue queue,
     INextHop nextHop,
     BounceComposer bounces,
     IOptions<QueueOptions> options,
+    IOptions<DeliveryOptions> delivery,
     TimeProvider time,
+    AddressMasking masking,
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
     private readonly QueueOptions _options = options.Value;
+    private readonly DeliveryOptions _delivery = delivery.Value;
+
+    /// <summary>
+    /// Before the first delivery: what an earlier start of this instance leased is released (that process is dead),
+    /// and what finished messages left behind is swept. Hosted services start in order, so the spool processor's
+    /// recovery has already run, and no delivery of this process can race with either.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await queue.ReleaseEarlierLeasesAsync(cancellationToken);
+        await queue.SweepFinishedAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var heartbeatStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var heartbeat = HeartbeatAsync(heartbeatStop.Token);
+        try
+        {
+            await DeliverLoopAsync(stoppingToken);
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+        }
+    }
+
+    /// <summary>
+    /// Renews this process's leases every third of Queue:LeaseDuration, so that a lease expires only when its holder
+    /// is dead (or cannot reach the database), and every few minutes sweeps finished messages.
+    /// </summary>
+    private async Task HeartbeatAsync(CancellationToken cancellationToken)
+    {
+        var interval = _options.LeaseDuration / 3;
+        var nextSweep = time.GetUtcNow() + TimeSpan.FromMinutes(5);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, time, cancellationToken);
+                await queue.RenewLeasesAsync(cancellationToken);
+                if (time.GetUtcNow() >= nextSweep)
+                {
+                    nextSweep = time.GetUtcNow() + TimeSpan.FromMinutes(5);
+                    await queue.SweepFinishedAsync(cancellationToken);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                logger.LogError(exception, "Renewing queue leases failed; retrying");
+            }
+        }
+    }
+
+    private async Task DeliverLoopAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -64,14 +127,16 @@ public sealed class DeliveryWorker(
         string? error = null;
         if (!File.Exists(queue.ContentPathOf(message.ContentPath)))
         {
-            error = "content file missing";
-            logger.LogError("Queue item {QueueId}: content file is missing", message.Id);
+            // Never retried, never bounced: there is nothing left to deliver, and the content is removed only after
+            // a delivery was recorded, so this is outside interference (reported once, here, and the row removed).
+            logger.LogError("Queue item {QueueId}: its content file {Content} is missing; the item is removed without delivery or bounce", message.Id, message.ContentPath);
             foreach (var recipient in pending)
             {
-                recipient.LastResponse = "451 4.3.0 queued content is missing";
+                recipient.State = RecipientState.Failed;
+                recipient.LastResponse = "554 5.3.0 queued content is missing";
             }
+            return "queued content is missing";
         }
-        else
         {
             IReadOnlyList<RecipientResult> results;
             try
@@ -97,7 +162,7 @@ public sealed class DeliveryWorker(
                     Outcome.Permanent => RecipientState.Failed,
                     _ => RecipientState.Pending,
                 };
-                logger.LogInformation("Queue item {QueueId} to {Recipient}: {Outcome} {Response}", message.Id, recipient.Address, result.Outcome, result.Response);
+                logger.LogInformation("Queue item {QueueId} to {Recipient}: {Outcome} {Response}", message.Id, masking.Address(recipient.Address), result.Outcome, masking.Text(result.Response));
             }
             error = results.Where(r => r.Outcome == Outcome.Transient).Select(r => r.Response).FirstOrDefault();
         }
@@ -111,11 +176,60 @@ public sealed class DeliveryWorker(
             }
         }
         var newlyFailed = pending.Where(r => r.State == RecipientState.Failed).ToList();
-        if (newlyFailed.Count > 0)
+        if (newlyFailed.Count == 0)
         {
-            await BounceAsync(message, newlyFailed, cancellationToken);
+            return error;
         }
+        var holdReason = OwnConfigurationRefusal(newlyFailed)
+            ?? (message.EnvelopeFrom.Length == 0 || message.Kind == OutboundKind.Bounce ? "failed permanently and cannot be bounced (null sender)" : null);
+        if (holdReason is not null)
+        {
+            await HoldAsync(message, newlyFailed, holdReason, cancellationToken);
+            return $"held for the operator: {holdReason}: {newlyFailed[0].LastResponse}";
+        }
+        await BounceAsync(message, newlyFailed, cancellationToken);
         return error;
+    }
+
+    /// <summary>
+    /// A refusal that says the smarthost will not relay for the gateway (5.7.x at MAIL or RCPT: relay access denied,
+    /// authentication required) is the organisation's own configuration, not the recipient's fault: bouncing it would
+    /// lose the message.
+    /// </summary>
+    private string? OwnConfigurationRefusal(IReadOnlyList<OutboundRecipient> failed)
+    {
+        if (_delivery.Mode != "Smarthost")
+        {
+            return null;
+        }
+        var response = failed.Select(r => r.LastResponse ?? "").FirstOrDefault(r =>
+            System.Text.RegularExpressions.Regex.IsMatch(r, @"^5\d\d[ -]5\.7\.\d+", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromSeconds(1))
+            || r.Contains("relay", StringComparison.OrdinalIgnoreCase)
+            || r.StartsWith("530", StringComparison.Ordinal));
+        return response is null ? null : "the smarthost refused to relay for the gateway (check Delivery:Username and the smarthost's relay rules)";
+    }
+
+    /// <summary>
+    /// Keeps the message in the queue, held: its failed recipients stay pending until the operator runs
+    /// <c>queue retry</c> (or deletes it). An Error is logged and, when Delivery:PostmasterAddress is set, a report goes
+    /// there (the double bounce), except for a report to the postmaster that failed itself.
+    /// </summary>
+    private async Task HoldAsync(OutboundMessage message, List<OutboundRecipient> failed, string reason, CancellationToken cancellationToken)
+    {
+        message.HeldAt = time.GetUtcNow().UtcDateTime;
+        logger.LogError("Queue item {QueueId} held for the operator: {Reason}; {Count} recipients, last answer {Response}",
+            message.Id, reason, failed.Count, masking.Text(failed[0].LastResponse));
+        var postmaster = _delivery.PostmasterAddress;
+        var reportToPostmaster = !string.IsNullOrEmpty(postmaster)
+            && !(message.Kind == OutboundKind.Bounce && message.Recipients.All(r => string.Equals(r.Address, postmaster, StringComparison.OrdinalIgnoreCase)));
+        if (reportToPostmaster)
+        {
+            await QueueReportAsync(message, failed, $"The message is held in the gateway's queue ({message.Id}): {reason}. Run 'queue show {message.Id}', fix the cause, then 'queue retry {message.Id}' (or 'queue delete').", postmaster!, $"{message.Id}p{message.Attempts + 1}", cancellationToken);
+        }
+        foreach (var recipient in failed)
+        {
+            recipient.State = RecipientState.Pending;
+        }
     }
 
     /// <summary>The lifetime in words for the bounce: "5 days", "12 hours", "90 seconds" (never "0 days").</summary>
@@ -131,11 +245,13 @@ public sealed class DeliveryWorker(
     /// <summary>Queues one DSN for the recipients that failed in this attempt; never for &lt;&gt; or for a bounce.</summary>
     private async Task BounceAsync(OutboundMessage message, List<OutboundRecipient> failed, CancellationToken cancellationToken)
     {
-        if (message.EnvelopeFrom.Length == 0 || message.Kind == OutboundKind.Bounce)
-        {
-            logger.LogWarning("Queue item {QueueId}: {Count} recipients failed; no bounce for the null sender", message.Id, failed.Count);
-            return;
-        }
+        // The bounce's id derives from the original's and the attempt, so a retried attempt does not bounce twice.
+        await QueueReportAsync(message, failed, null, null, $"{message.Id}b{message.Attempts + 1}", cancellationToken);
+        logger.LogInformation("Queue item {QueueId}: bounce queued to the sender for {Count} recipients", message.Id, failed.Count);
+    }
+
+    private async Task QueueReportAsync(OutboundMessage message, List<OutboundRecipient> failed, string? explanation, string? to, string id, CancellationToken cancellationToken)
+    {
         HeaderList? headers = null;
         try
         {
@@ -147,9 +263,7 @@ public sealed class DeliveryWorker(
         {
             logger.LogWarning("Queue item {QueueId}: original headers unreadable for the bounce: {Error}", message.Id, exception.Message);
         }
-        using var bounce = bounces.Compose(message, headers, failed);
-        // The bounce's id derives from the original's and the attempt, so a retried attempt does not bounce twice.
-        var id = $"{message.Id}b{message.Attempts + 1}";
+        using var bounce = bounces.Compose(message, headers, failed, explanation, to);
         var contentName = await queue.WriteContentAsync(id, (stream, ct) => bounce.WriteToAsync(FormatOptions.Default, stream, ct), cancellationToken);
         var length = new FileInfo(queue.ContentPathOf(contentName)).Length;
         await queue.EnqueueAsync(new OutboundMessage
@@ -159,8 +273,7 @@ public sealed class DeliveryWorker(
             EnvelopeFrom = "",
             ContentPath = contentName,
             ContentLength = length,
-            Recipients = [new OutboundRecipient { Address = message.EnvelopeFrom }],
+            Recipients = [new OutboundRecipient { Address = to ?? message.EnvelopeFrom }],
         }, cancellationToken);
-        logger.LogInformation("Queue item {QueueId}: bounce {BounceId} queued to the sender for {Count} recipients", message.Id, id, failed.Count);
     }
 }

@@ -121,40 +121,117 @@ public static class MessageRewriter
         return next is (byte)'-' or (byte)':' or (byte)' ' or (byte)'\t';
     }
 
-    /// <summary>Loads the message for MailKit with the private headers removed (persistent: content stays on disk).</summary>
-    public static async Task<RelayMessage> LoadForRelayAsync(Func<Stream> openContent, bool strip, CancellationToken cancellationToken)
+    /// <summary>
+    /// The message for MailKit, which sends what a MimeMessage writes. MimeKit's parse-and-write loses bytes of real
+    /// messages (an empty part's boundary line, odd whitespace), which changes the message and breaks DKIM, so nothing
+    /// is parsed here (relayed bytes are the received bytes: docs/operators.md, Reliability): the whole header block, private lines removed, becomes the raw value of one
+    /// header (MimeKit writes a raw value as it is), MimeKit writes the empty line that ends it, and the body is an
+    /// entity that copies the queued bytes after the header block. The result is the queued bytes, exactly.
+    /// </summary>
+    /// <param name="eightBit">The client declared BODY=8BITMIME; otherwise the content is scanned for 8-bit bytes, so
+    /// that MailKit passes BODY=8BITMIME on when the next hop offers it.</param>
+    public static async Task<RelayMessage> LoadForRelayAsync(Func<Stream> openContent, bool strip, bool eightBit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(openContent);
-        var input = openContent();
-        var combined = new MimeKit.IO.ChainedStream();
-        try
+        byte[] header;
+        long bodyOffset;
+        await using (var input = openContent())
         {
-            var header = await ReadHeaderBlockAsync(input, cancellationToken);
-            var bodyOffset = header.Length;
-            header = strip ? StripPrivateHeaders(header) : header;
-            combined.Add(new MemoryStream(header, writable: false));
-            // The parser seeks: the rest must be its own window that starts after the original header block.
-            combined.Add(new SecureMailbox.Vault.Storage.SubStream(input, bodyOffset, input.Length - bodyOffset));
-            var message = await MimeMessage.LoadAsync(combined, persistent: true, cancellationToken);
-            return new RelayMessage(message, combined);
+            header = await ReadHeaderBlockAsync(input, cancellationToken);
+            bodyOffset = header.Length;
+            if (!eightBit)
+            {
+                input.Seek(0, SeekOrigin.Begin);
+                eightBit = await ContainsEightBitAsync(input, cancellationToken);
+            }
         }
-        catch
+        header = strip ? StripPrivateHeaders(header) : header;
+        var message = new MimeMessage();
+        message.Headers.Clear();
+        // MimeKit ends the header block with an empty line of its own: the raw value leaves out the one received.
+        var terminated = header.AsSpan().EndsWith("\r\n\r\n"u8) || header.AsSpan().SequenceEqual("\r\n"u8);
+        var fields = terminated ? header[..^2] : header;
+        if (fields.Length > 0)
         {
-            await combined.DisposeAsync();
-            await input.DisposeAsync();
-            throw;
+            var colon = Array.IndexOf(fields, (byte)':');
+            var newline = Array.IndexOf(fields, (byte)'\n');
+            if (colon <= 0 || (newline >= 0 && newline < colon))
+            {
+                throw new FormatException("The queued message does not start with a header field.");
+            }
+            var block = new Header(System.Text.Encoding.ASCII.GetString(fields, 0, colon), "");
+            block.SetRawValue(fields[(colon + 1)..]);
+            message.Headers.Add(block);
         }
+        message.Body = new QueuedBody(openContent, bodyOffset, eightBit);
+        return new RelayMessage(message);
+    }
+
+    private static async Task<bool> ContainsEightBitAsync(Stream input, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await input.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            if (buffer.AsSpan(0, read).IndexOfAnyInRange((byte)0x80, (byte)0xFF) >= 0)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
+
+/// <summary>
+/// The body of a message being relayed: the queued bytes after the header block, copied as they are. Its content is
+/// read anew for every write (MailKit writes once to measure SIZE and once to send).
+/// </summary>
+internal sealed class QueuedBody : MimePart
+{
+    private readonly Func<Stream> _openContent;
+    private readonly long _offset;
+
+    public QueuedBody(Func<Stream> openContent, long offset, bool eightBit)
+        : base("application", "octet-stream")
+    {
+        _openContent = openContent;
+        _offset = offset;
+        // MailKit chooses BODY=8BITMIME by the parts' transfer encodings: this part stands for the whole content.
+        ContentTransferEncoding = eightBit ? ContentEncoding.EightBit : ContentEncoding.SevenBit;
+        Headers.Clear(); // the message's own header block holds every field
+    }
+
+    /// <summary>The part has no header fields of its own, and its transfer encoding stays what the content is.</summary>
+    protected override void OnHeadersChanged(HeaderListChangedAction action, Header? header)
+    {
+    }
+
+    /// <summary>Nothing to prepare: the bytes go out as they are (no re-encoding of long lines or 8-bit parts).</summary>
+    public override void Prepare(EncodingConstraint constraint, int maxLineLength = 78)
+    {
+    }
+
+    public override void WriteTo(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var input = _openContent();
+        input.Seek(_offset, SeekOrigin.Begin);
+        input.CopyTo(stream, 64 * 1024);
+    }
+
+    public override async Task WriteToAsync(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        await using var input = _openContent();
+        input.Seek(_offset, SeekOrigin.Begin);
+        await input.CopyToAsync(stream, 64 * 1024, cancellationToken);
     }
 }
 
 /// <summary>A message loaded for relay whose content is still read from the queue file.</summary>
-public sealed class RelayMessage(MimeMessage message, Stream source) : IDisposable
+public sealed class RelayMessage(MimeMessage message) : IDisposable
 {
     public MimeMessage Message { get; } = message;
 
-    public void Dispose()
-    {
-        Message.Dispose();
-        source.Dispose();
-    }
+    public void Dispose() => Message.Dispose();
 }

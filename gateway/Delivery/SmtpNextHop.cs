@@ -16,7 +16,7 @@ namespace SecureMailbox.Gateway.Delivery;
 /// Per-recipient answers are kept (one refused recipient does not fail the others); connection failures and
 /// 4xx are transient, 5xx permanent.
 /// </summary>
-internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<SmtpOptions> smtp, MxResolver mx, ILogger<SmtpNextHop> logger) : INextHop, IDisposable
+internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<SmtpOptions> smtp, MxResolver mx, NextHopCertificatePolicy certificates, ILogger<SmtpNextHop> logger) : INextHop, IDisposable
 {
     /// <summary>How long an idle connection is kept for the next message (Postfix's connection cache keeps 2 s).</summary>
     private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(5);
@@ -112,12 +112,8 @@ internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<Sm
                 Timeout = (int)_options.CommandTimeout.TotalMilliseconds,
                 LocalDomain = _options.HeloName ?? smtp.Value.ServerName,
             };
-            if (!_options.ValidateCertificate)
-            {
-                // Operator's explicit choice for a smarthost with a private certificate; the default validates.
-                client.CheckCertificateRevocation = false;
-                client.ServerCertificateValidationCallback = (_, certificate, _, _) => certificate is not null;
-            }
+            client.ServerCertificateValidationCallback = certificates.Validate;
+            client.CheckCertificateRevocation = certificates.Verifies && _options.CertificateFingerprints.Count == 0 && string.IsNullOrEmpty(_options.TrustedCaFile);
             try
             {
                 var tls = _options.Tls switch
@@ -190,7 +186,7 @@ internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<Sm
         var reusable = false;
         try
         {
-            using var relay = await MessageRewriter.LoadForRelayAsync(openContent, message.Kind == OutboundKind.Relay, cancellationToken);
+            using var relay = await MessageRewriter.LoadForRelayAsync(openContent, message.Kind == OutboundKind.Relay, message.EightBitMime, cancellationToken);
             var sender = message.EnvelopeFrom.Length == 0 ? NullSender : MailboxAddress.Parse(message.EnvelopeFrom);
             client.DeliveryStatusNotificationType = string.IsNullOrEmpty(message.Ret)
                 ? DeliveryStatusNotificationType.Unspecified
@@ -266,18 +262,12 @@ internal sealed class SmtpNextHop(IOptions<DeliveryOptions> options, IOptions<Sm
         protected override string? GetEnvelopeId(MimeMessage message) => _queued?.EnvelopeId;
 
         /// <summary>
-        /// Relays the message as received. MailKit's default re-encodes any part with a line over 998 characters (or,
-        /// for a 7-bit next hop, with 8-bit content) as quoted-printable or base64 before sending: the next hop would
-        /// get a different message, and DKIM body hashes would break. Only a next hop without 8BITMIME still gets that
-        /// downgrade, since it may not accept 8-bit data at all (RFC 6152); MailKit itself never prepares DKIM- or
-        /// ARC-signed messages.
+        /// Relays the message as received: no re-encoding of long lines or 8-bit parts, which would change the bytes
+        /// and break DKIM body hashes. A next hop without 8BITMIME gets the 8-bit bytes as they are,
+        /// as Postfix sends them by default; such next hops are rare today and the alternative changes the message.
         /// </summary>
         protected override void Prepare(FormatOptions options, MimeMessage message, EncodingConstraint constraint, int maxLineLength)
         {
-            if (constraint == EncodingConstraint.SevenBit)
-            {
-                base.Prepare(options, message, constraint, maxLineLength);
-            }
         }
     }
 }

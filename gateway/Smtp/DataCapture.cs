@@ -66,6 +66,9 @@ internal sealed class DataCapture : IDisposable
 
     public bool BareLineEnding { get; private set; }
 
+    /// <summary>A NUL byte was seen: a next hop that stops at NUL would read what follows as commands.</summary>
+    public bool NulByte { get; private set; }
+
     /// <summary>Why the spool file could not be created or written (the message is answered 451), or null.</summary>
     public Exception? StorageError { get; private set; }
 
@@ -84,6 +87,10 @@ internal sealed class DataCapture : IDisposable
         while (i < input.Length && !_finished && _outCount < _out.Length - 2)
         {
             var b = input[i++];
+            if (b == 0)
+            {
+                NulByte = true;
+            }
             switch (_state)
             {
                 case State.Normal:

@@ -16,15 +16,20 @@ internal sealed class SmtpConnection : ISecurableDuplexPipe
     private readonly TcpClient _client;
     private readonly NetworkStream _network;
     private readonly DataCaptureFactory _captures;
+    private readonly Action _closed;
     private SslStream? _ssl;
     private SmtpProtocolStream _protocol;
+    private int _disposed;
 
-    public SmtpConnection(TcpClient client, DataCaptureFactory captures)
+    public SmtpConnection(TcpClient client, DataCaptureFactory captures, SmtpOptions options, Action closed)
     {
+        ArgumentNullException.ThrowIfNull(options);
         RemoteAddress = ((System.Net.IPEndPoint)client.Client.RemoteEndPoint!).Address;
         _client = client;
         _network = client.GetStream();
         _captures = captures;
+        _closed = closed;
+        Options = options;
         _protocol = new SmtpProtocolStream(_network, this, expectGreeting: true);
         Input = PipeReader.Create(_protocol, new StreamPipeReaderOptions(bufferSize: 16 * 1024));
         Output = PipeWriter.Create(_protocol);
@@ -35,6 +40,9 @@ internal sealed class SmtpConnection : ISecurableDuplexPipe
     public PipeWriter Output { get; private set; }
 
     public bool IsSecure => _ssl is not null;
+
+    /// <summary>The listener's settings (server name and timeouts for the protocol stream).</summary>
+    public SmtpOptions Options { get; }
 
     public SslProtocols SslProtocol => _ssl?.SslProtocol ?? SslProtocols.None;
 
@@ -96,6 +104,11 @@ internal sealed class SmtpConnection : ISecurableDuplexPipe
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+        _closed();
         _protocol.AbortCapture();
         CompletedCapture?.Abort();
         CompletedCapture = null;

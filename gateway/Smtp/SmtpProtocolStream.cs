@@ -21,6 +21,7 @@ internal sealed partial class SmtpProtocolStream(Stream inner, SmtpConnection co
     private byte[] _pending = [];
     private int _pendingOffset;
     private int _pendingCount;
+    private bool _timedOut;
 
     public override bool CanRead => true;
 
@@ -48,7 +49,7 @@ internal sealed partial class SmtpProtocolStream(Stream inner, SmtpConnection co
         }
         else
         {
-            read = await inner.ReadAsync(buffer, cancellationToken);
+            read = await ReadClientAsync(buffer, cancellationToken);
         }
         TrackCommands(buffer.Span[..read]);
         return read;
@@ -71,7 +72,7 @@ internal sealed partial class SmtpProtocolStream(Stream inner, SmtpConnection co
             }
             else
             {
-                count = await inner.ReadAsync(_dataBuffer, cancellationToken);
+                count = await ReadClientAsync(_dataBuffer, cancellationToken);
                 if (count == 0)
                 {
                     AbortCapture(); // the client went away mid-DATA: nothing was accepted (D2)
@@ -114,6 +115,40 @@ internal sealed partial class SmtpProtocolStream(Stream inner, SmtpConnection co
         }
     }
 
+    /// <summary>
+    /// Reads from the client, waiting at most Smtp:CommandTimeout (RFC 5321 §4.5.3.2.7); then the session ends with
+    /// <c>421 4.4.2</c> (§3.8: a server closing on its own says 421 first) and looks like a closed connection to
+    /// SmtpServer, whose own timeout would close with other wording.
+    /// </summary>
+    private async ValueTask<int> ReadClientAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (_timedOut)
+        {
+            return 0;
+        }
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(connection.Options.CommandTimeout);
+        try
+        {
+            return await inner.ReadAsync(buffer, timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            _timedOut = true;
+            AbortCapture(); // a message cut off by the timeout was never acknowledged: nothing is kept
+            try
+            {
+                using var write = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await inner.WriteAsync(Encoding.ASCII.GetBytes($"421 4.4.2 {connection.Options.ServerName} Timeout waiting for the client; closing connection\r\n"), write.Token);
+                await inner.FlushAsync(write.Token);
+            }
+            catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException or NotSupportedException)
+            {
+            }
+            return 0;
+        }
+    }
+
     public void AbortCapture()
     {
         _capture?.Abort();
@@ -145,6 +180,10 @@ internal sealed partial class SmtpProtocolStream(Stream inner, SmtpConnection co
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (_timedOut)
+        {
+            return; // the 421 was the last word
+        }
         // Replies are ASCII; rewrite whole lines only.
         var output = new StringBuilder();
         foreach (var b in buffer.Span)
@@ -175,8 +214,9 @@ internal sealed partial class SmtpProtocolStream(Stream inner, SmtpConnection co
         {
             if (_greetingPending)
             {
+                // SmtpServer's greeting names the library and its version: say only who we are.
                 _greetingPending = false;
-                return line;
+                return code == "220" ? $"220 {connection.Options.ServerName} ESMTP SecureMailbox\r\n" : line;
             }
             _commands.TryDequeue(out command);
         }

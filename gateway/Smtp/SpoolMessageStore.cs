@@ -116,6 +116,10 @@ internal sealed class SpoolMessageStore(
         {
             return Reply(552, $"5.3.4 Message header block exceeds {_options.MaxHeaderSize} bytes");
         }
+        if (capture.NulByte)
+        {
+            return Reply(550, "5.6.0 Message contains a NUL byte; it was not accepted");
+        }
         if (capture.BareLineEnding)
         {
             return Reply(550, "5.6.0 Message contains a bare CR or LF; lines must end with CRLF");

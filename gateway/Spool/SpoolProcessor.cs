@@ -14,6 +14,7 @@ public sealed class SpoolProcessor(
     SpoolSignal signal,
     OutboundQueue queue,
     ISecureMessageHandler secureHandler,
+    TimeProvider time,
     ILogger<SpoolProcessor> logger) : BackgroundService
 {
     private const int BatchSize = 64;
@@ -24,29 +25,40 @@ public sealed class SpoolProcessor(
     /// <summary>Set once the entries found at start have been recovered (tests and the delivery worker wait on it).</summary>
     public TaskCompletionSource Recovered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public override Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Discards partial entries and recovers orphaned queue content before anything else of this process runs: the
+    /// delivery worker starts after this (hosted services start in order), so no delivery of ours races with the scan.
+    /// A content file is removed only after its row records the delivery (and that record outlives it), so a file
+    /// without any row was never queued: the process died between the rename and the insert.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
         var discarded = spool.DiscardPartialEntries();
         if (discarded > 0)
         {
             logger.LogWarning("Discarded {Count} partial spool entries that were never acknowledged", discarded);
         }
-        return base.StartAsync(cancellationToken);
+        // All orphans at once, however young: the process that renamed them is this one's dead predecessor. Should
+        // another instance sharing the data folder be between its rename and its insert right now, both insert the
+        // same id and the queue keeps one (queueing is idempotent on the id).
+        await RecoverOrphansAsync(TimeSpan.Zero, cancellationToken);
+        await base.StartAsync(cancellationToken);
     }
+
+    /// <summary>How old an orphan must be before a periodic scan takes it (a rename and its insert take milliseconds).</summary>
+    private static readonly TimeSpan OrphanMinimumAge = TimeSpan.FromMinutes(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var nextOrphanScan = DateTime.MinValue;
+        var nextOrphanScan = time.GetUtcNow().AddMinutes(1);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                if (DateTime.UtcNow >= nextOrphanScan)
+                if (time.GetUtcNow() >= nextOrphanScan)
                 {
-                    // At start, every orphan is this data folder's own (the process that moved it has died);
-                    // later scans leave young files to a move that is still on its way to its queue row.
-                    await RecoverOrphansAsync(nextOrphanScan == DateTime.MinValue ? TimeSpan.Zero : TimeSpan.FromMinutes(1), stoppingToken);
-                    nextOrphanScan = DateTime.UtcNow.AddMinutes(1);
+                    await RecoverOrphansAsync(OrphanMinimumAge, stoppingToken);
+                    nextOrphanScan = time.GetUtcNow().AddMinutes(1);
                 }
                 var processed = await ProcessBatchAsync(stoppingToken);
                 Recovered.TrySetResult();
@@ -62,7 +74,7 @@ public sealed class SpoolProcessor(
             catch (Exception exception)
             {
                 logger.LogError(exception, "Spool processing failed; retrying");
-                await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(5), time, stoppingToken);
             }
         }
     }
@@ -99,9 +111,10 @@ public sealed class SpoolProcessor(
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 // One entry that keeps failing must not hold up the others; after a few tries an operator looks at it.
-                var (failures, since) = _failures.GetValueOrDefault(envelope.Id, (0, DateTime.UtcNow));
+                var now = time.GetUtcNow().UtcDateTime;
+                var (failures, since) = _failures.GetValueOrDefault(envelope.Id, (0, now));
                 _failures[envelope.Id] = (++failures, since);
-                if (failures >= MinimumAttempts && DateTime.UtcNow - since >= QuarantineAfter)
+                if (failures >= MinimumAttempts && now - since >= QuarantineAfter)
                 {
                     logger.LogCritical(exception, "Spool entry {SpoolId} failed {Count} times; moved to corrupt/ for an operator", envelope.Id, failures);
                     spool.Quarantine(path);
@@ -136,7 +149,7 @@ public sealed class SpoolProcessor(
         var recovered = 0;
         foreach (var file in Directory.EnumerateFiles(queue.ContentDirectory, "*.eml"))
         {
-            if (File.GetLastWriteTimeUtc(file) > DateTime.UtcNow - minimumAge)
+            if (File.GetLastWriteTimeUtc(file) > time.GetUtcNow().UtcDateTime - minimumAge)
             {
                 continue;
             }
@@ -155,8 +168,7 @@ public sealed class SpoolProcessor(
                 continue; // content written by the queue itself (notifications): not ours to recover
             }
             logger.LogWarning("Recovering queue content {QueueId} that had no queue row", id);
-            await queue.EnqueueManyAsync([MoveToQueue(file, envelope)], cancellationToken);
-            recovered++;
+            recovered += await queue.EnqueueManyAsync([MoveToQueue(file, envelope)], cancellationToken);
         }
         return recovered;
     }
@@ -181,6 +193,8 @@ public sealed class SpoolProcessor(
         else
         {
             File.Move(path, target);
+            // A rename keeps the time the message was received; the periodic orphan scan goes by the time of the move.
+            File.SetLastWriteTimeUtc(target, time.GetUtcNow().UtcDateTime);
         }
         return new OutboundMessage
         {

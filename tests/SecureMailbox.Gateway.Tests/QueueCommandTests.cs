@@ -60,6 +60,7 @@ public sealed class QueueCommandTests
         Assert.That(output, Does.Contain("<sender@org.example>"));
         Assert.That(output, Does.Contain("    <rita@elsewhere.example> 451"));
         Assert.That(output, Does.Contain("1 message(s) in the queue"));
+        Assert.That(output, Does.Match(@"\n    (deferred until \d{4}-|due now|being delivered by \S+/[0-9a-f]+, lease until )"), "what the item waits for, and who holds it");
     }
 
     [Test]
@@ -89,7 +90,7 @@ public sealed class QueueCommandTests
         var (exit, output) = await RunAsync("queue", "retry", _id);
 
         Assert.That(exit, Is.EqualTo(0));
-        Assert.That(output, Does.Contain("1 item(s) scheduled for immediate delivery"));
+        Assert.That(output, Does.Contain("1 item(s) released (lease and hold) and due now"));
         var item = await _gateway.Queue.FindAsync(_id, CancellationToken.None);
         Assert.That(item!.NextAttemptAt, Is.LessThanOrEqualTo(DateTime.UtcNow.AddSeconds(2)));
     }

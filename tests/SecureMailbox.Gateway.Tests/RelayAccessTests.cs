@@ -108,4 +108,18 @@ public sealed class RelayAccessTests : GatewayFixture
         await Task.Delay(500);
         Assert.That(NextHop.Messages, Is.Empty);
     }
+
+    [Test]
+    public async Task Mail_ClientThatMayNotRelayKeepsTrying_IsDisconnectedWith421AfterThreeRefusals()
+    {
+        using var client = await RawSmtpClient.ConnectAsync(Gateway.Endpoint);
+        Assert.That(await client.CommandAsync("EHLO client.test"), Does.StartWith("250"));
+
+        Assert.That(await client.CommandAsync("MAIL FROM:<a@org.example>"), Does.StartWith("554 5.7.1"));
+        Assert.That(await client.CommandAsync("MAIL FROM:<b@org.example>"), Does.StartWith("554 5.7.1"));
+        var third = await client.CommandAsync("MAIL FROM:<c@org.example>");
+
+        Assert.That(third, Does.StartWith("421 4.7.0"));
+        Assert.ThrowsAsync<IOException>(async () => await client.CommandAsync("NOOP"), "the gateway closed the connection");
+    }
 }

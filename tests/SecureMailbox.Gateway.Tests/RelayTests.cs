@@ -112,14 +112,65 @@ public sealed class RelayTests : GatewayFixture
 
     private const string BounceHeader = "X-SecureMailbox-Processed";
 
+    private const string Postmaster = "postmaster@org.example";
+
+    protected override void Configure(Dictionary<string, string?> settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings["Delivery:PostmasterAddress"] = Postmaster;
+    }
+
     [Test]
-    public async Task Relay_PermanentRefusalWithNullSender_SendsNoBounce()
+    public async Task Relay_PermanentRefusalWithNullSender_HeldForTheOperatorWithADoubleBounceToThePostmaster()
     {
         await SendAsync(PlainMessage("Auto reply"), "", "reject-all@elsewhere.example");
 
-        await Task.Delay(TimeSpan.FromSeconds(4));
-        Assert.That(NextHop.Messages, Is.Empty);
-        Assert.That(await Gateway.Queue.ListAsync(CancellationToken.None), Is.Empty, "the failed message left the queue");
+        var notices = await NextHop.WaitForAsync(1, TimeSpan.FromSeconds(20));
+        await Task.Delay(TimeSpan.FromSeconds(3)); // no further notice on later passes: the item is held, not retried
+        Assert.That(NextHop.Messages.Select(m => m.To.Single()), Is.EqualTo(new[] { Postmaster }), "one report, to the postmaster, none to <>");
+        Assert.That(notices[0].From, Is.Empty);
+        Assert.That(Encoding.UTF8.GetString(notices[0].Data), Does.Contain("held in the gateway's queue"));
+        var held = (await Gateway.Queue.ListAsync(CancellationToken.None)).Single(m => m.Recipients.Any(r => r.Address == "reject-all@elsewhere.example"));
+        Assert.That(held.HeldAt, Is.Not.Null, "kept, not dropped");
+        Assert.That(held.Attempts, Is.EqualTo(1));
+        await Gateway.Queue.DeleteAsync(held.Id, CancellationToken.None);
+    }
+
+    [Test]
+    public async Task Deliver_QueueRowWhoseContentIsMissing_IsRemovedOnceWithoutDeliveryOrBounce()
+    {
+        var id = Gateway.Queue.NewId();
+        await Gateway.Queue.EnqueueAsync(new OutboundMessage
+        {
+            Id = id,
+            EnvelopeFrom = "sender@org.example",
+            ContentPath = id + ".eml", // never written
+            ContentLength = 100,
+            Recipients = [new OutboundRecipient { Address = "rita@elsewhere.example" }],
+        }, CancellationToken.None);
+
+        Assert.That(await RawSmtpTransaction.EventuallyAsync(() => Gateway.Queue.ListAsync(CancellationToken.None).Result.All(m => m.Id != id), TimeSpan.FromSeconds(10)), Is.True, "removed, not retried");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.That(NextHop.Messages, Is.Empty, "nothing sent: no delivery, no bounce, no postmaster report");
+        Assert.That((await Gateway.Queue.FindAsync(id, CancellationToken.None))!.Attempts, Is.EqualTo(1), "reported once");
+    }
+
+    [Test]
+    public async Task Relay_SmarthostRefusesToRelay_HeldNotBouncedToTheSender()
+    {
+        await SendAsync(PlainMessage("Needs AUTH at the smarthost"), "sender@org.example", "relaydenied@elsewhere.example");
+
+        var notices = await NextHop.WaitForAsync(1, TimeSpan.FromSeconds(20));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.That(NextHop.Messages.Select(m => m.To.Single()), Is.EqualTo(new[] { Postmaster }), "the sender gets no bounce: the fault is the gateway's own configuration");
+        var held = (await Gateway.Queue.ListAsync(CancellationToken.None)).Single(m => m.Recipients.Any(r => r.Address == "relaydenied@elsewhere.example"));
+        Assert.That(held.HeldAt, Is.Not.Null);
+        Assert.That(held.LastError, Does.Contain("smarthost refused to relay"));
+        Assert.That(held.Recipients.Single().State, Is.EqualTo(RecipientState.Pending), "delivered once the operator fixed it and ran queue retry");
+
+        NextHop.Messages.Clear();
+        await Gateway.Queue.DeleteAsync(held.Id, CancellationToken.None);
+        Assert.That(notices[0].From, Is.Empty);
     }
 
     [Test]

@@ -114,9 +114,12 @@ public sealed class VaultDbContext(DbContextOptions<VaultDbContext> options) : D
             e.Property(m => m.Ret).HasMaxLength(8);
             e.Property(m => m.ContentPath).HasMaxLength(1024);
             e.Property(m => m.LeaseToken).HasMaxLength(64);
+            e.Property(m => m.LeaseOwner).HasMaxLength(128);
+            e.Property(m => m.LeaseStartId).HasMaxLength(64);
             e.Property(m => m.LastError).HasMaxLength(2048);
             e.HasIndex(m => m.NextAttemptAt);
             e.HasIndex(m => m.LeaseToken);
+            e.HasIndex(m => m.LeaseOwner);
             e.HasMany(m => m.Recipients).WithOne().HasForeignKey(r => r.MessageId).OnDelete(DeleteBehavior.Cascade);
         });
         modelBuilder.Entity<OutboundRecipient>(e =>

@@ -71,11 +71,32 @@ public sealed class OutboundMessage
     /// <summary>Number of attempts made.</summary>
     public int Attempts { get; set; }
 
-    /// <summary>Token of the worker that leased this message; null when free.</summary>
+    /// <summary>Token of the batch that leased this message; null when free.</summary>
     public string? LeaseToken { get; set; }
 
-    /// <summary>Until when the lease holds; an expired lease (a crashed worker) frees the message.</summary>
+    /// <summary>Until when the lease holds; the holder renews it while its delivery is alive, so an expired lease
+    /// means a dead (or stuck) holder and frees the message.</summary>
     public DateTime? LeaseExpiresAt { get; set; }
+
+    /// <summary>The instance that holds the lease (<see cref="QueueInstance.InstanceId"/>); null when free.</summary>
+    public string? LeaseOwner { get; set; }
+
+    /// <summary>Which start of <see cref="LeaseOwner"/> holds the lease (<see cref="QueueInstance.StartId"/>): a lease
+    /// from an earlier start of the same instance is dead and released when the instance starts again.</summary>
+    public string? LeaseStartId { get; set; }
+
+    /// <summary>
+    /// When every recipient reached a final state. The row then stays as a record of the delivery while its content
+    /// is removed (so a crash in between can neither re-queue the content nor leave a live row without content), and
+    /// is swept later. Finished rows are never leased or listed.
+    /// </summary>
+    public DateTime? FinishedAt { get; set; }
+
+    /// <summary>
+    /// When the message was put on hold for the operator (a failure that cannot be bounced, or a refusal that is the
+    /// gateway's own configuration); null when not held. Held messages are not retried until <c>queue retry</c>.
+    /// </summary>
+    public DateTime? HeldAt { get; set; }
 
     /// <summary>The last error, without message content.</summary>
     public string? LastError { get; set; }

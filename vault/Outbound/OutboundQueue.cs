@@ -15,7 +15,9 @@ public sealed class OutboundQueue(
     IDbContextFactory<VaultDbContext> dbFactory,
     IOptions<VaultOptions> vaultOptions,
     IOptions<QueueOptions> queueOptions,
+    QueueInstance instance,
     TimeProvider time,
+    AddressMasking masking,
     ILogger<OutboundQueue> logger)
 {
     private readonly QueueOptions _options = queueOptions.Value;
@@ -85,7 +87,27 @@ public sealed class OutboundQueue(
             Stage(db, message);
             added++;
         }
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException) when (messages.Count > 1 || added > 0)
+        {
+            // Another writer queued one of these ids meanwhile (an instance recovering orphans from the shared data
+            // folder): queue them one by one, each idempotent on its id.
+            added = 0;
+            foreach (var message in messages)
+            {
+                try
+                {
+                    added += await EnqueueAsync(Fresh(message), cancellationToken) ? 1 : 0;
+                }
+                catch (DbUpdateException)
+                {
+                }
+            }
+            return added;
+        }
         if (added > 0)
         {
             Notify();
@@ -93,6 +115,14 @@ public sealed class OutboundQueue(
         }
         return added;
     }
+
+    // A copy without the tracking state a failed SaveChanges left on the entities.
+    private static OutboundMessage Fresh(OutboundMessage m) => new()
+    {
+        Id = m.Id, Kind = m.Kind, EnvelopeFrom = m.EnvelopeFrom, EnvelopeId = m.EnvelopeId, Ret = m.Ret, EightBitMime = m.EightBitMime,
+        ContentPath = m.ContentPath, ContentOffset = m.ContentOffset, ContentLength = m.ContentLength, ExpiresAt = m.ExpiresAt,
+        Recipients = m.Recipients.Select(r => new OutboundRecipient { Address = r.Address }).ToList(),
+    };
 
     private readonly System.Threading.Channels.Channel<bool> _work = System.Threading.Channels.Channel.CreateBounded<bool>(
         new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
@@ -132,7 +162,7 @@ public sealed class OutboundQueue(
         db.OutboundMessages.Add(message);
     }
 
-    /// <summary>Leases up to <paramref name="max"/> due messages for this worker.</summary>
+    /// <summary>Leases up to <paramref name="max"/> due messages for this instance (see <see cref="QueueInstance"/>).</summary>
     public async Task<IReadOnlyList<OutboundMessage>> LeaseDueAsync(int max, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -140,8 +170,8 @@ public sealed class OutboundQueue(
         var until = now + _options.LeaseDuration;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var claimed = db.Database.IsNpgsql()
-            ? await LeaseOnPostgreSqlAsync(db, token, now, until, max, cancellationToken)
-            : await LeaseOnSqliteAsync(db, token, now, until, max, cancellationToken);
+            ? await LeaseOnPostgreSqlAsync(db, token, instance, now, until, max, cancellationToken)
+            : await LeaseOnSqliteAsync(db, token, instance, now, until, max, cancellationToken);
         if (claimed == 0)
         {
             return [];
@@ -151,26 +181,76 @@ public sealed class OutboundQueue(
     }
 
     // SQLite: one UPDATE claims the batch; the database lets one writer at a time in.
-    private static Task<int> LeaseOnSqliteAsync(VaultDbContext db, string token, DateTime now, DateTime until, int max, CancellationToken cancellationToken) =>
+    private static Task<int> LeaseOnSqliteAsync(VaultDbContext db, string token, QueueInstance owner, DateTime now, DateTime until, int max, CancellationToken cancellationToken) =>
         db.OutboundMessages
-            .Where(m => m.NextAttemptAt <= now && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
+            .Where(m => m.NextAttemptAt <= now && m.FinishedAt == null && m.HeldAt == null && (m.LeaseExpiresAt == null || m.LeaseExpiresAt < now))
             .OrderBy(m => m.NextAttemptAt)
             .Take(max)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseToken, token).SetProperty(m => m.LeaseExpiresAt, until), cancellationToken);
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseToken, token).SetProperty(m => m.LeaseExpiresAt, until)
+                .SetProperty(m => m.LeaseOwner, owner.InstanceId).SetProperty(m => m.LeaseStartId, owner.StartId), cancellationToken);
 
     // PostgreSQL: writers run concurrently, so the rows are locked while they are chosen; a row another instance is
     // leasing right now is skipped, and a row it has just leased no longer matches when the lock is granted
-    // (READ COMMITTED re-checks the WHERE on the new row version). DESIGN.md: instances never deliver one item twice.
-    private static Task<int> LeaseOnPostgreSqlAsync(VaultDbContext db, string token, DateTime now, DateTime until, int max, CancellationToken cancellationToken) =>
+    // (READ COMMITTED re-checks the WHERE on the new row version): instances never deliver one item at the same time.
+    private static Task<int> LeaseOnPostgreSqlAsync(VaultDbContext db, string token, QueueInstance owner, DateTime now, DateTime until, int max, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlAsync($"""
-            UPDATE "OutboundMessages" SET "LeaseToken" = {token}, "LeaseExpiresAt" = {until}
+            UPDATE "OutboundMessages" SET "LeaseToken" = {token}, "LeaseExpiresAt" = {until}, "LeaseOwner" = {owner.InstanceId}, "LeaseStartId" = {owner.StartId}
             WHERE "Id" IN (
                 SELECT "Id" FROM "OutboundMessages"
-                WHERE "NextAttemptAt" <= {now} AND ("LeaseExpiresAt" IS NULL OR "LeaseExpiresAt" < {now})
+                WHERE "NextAttemptAt" <= {now} AND "FinishedAt" IS NULL AND "HeldAt" IS NULL
+                  AND ("LeaseExpiresAt" IS NULL OR "LeaseExpiresAt" < {now})
                 ORDER BY "NextAttemptAt"
                 LIMIT {max}
                 FOR UPDATE SKIP LOCKED)
             """, cancellationToken);
+
+    /// <summary>
+    /// Extends every lease this start of the instance holds (the heartbeat of a live delivery). Returns how many.
+    /// </summary>
+    public async Task<int> RenewLeasesAsync(CancellationToken cancellationToken)
+    {
+        var until = time.GetUtcNow().UtcDateTime + _options.LeaseDuration;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.OutboundMessages
+            .Where(m => m.LeaseToken != null && m.LeaseOwner == instance.InstanceId && m.LeaseStartId == instance.StartId)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseExpiresAt, until), cancellationToken);
+    }
+
+    /// <summary>
+    /// Releases the leases an earlier start of this instance held: that process is dead (this one has its
+    /// instance id), so its work is due again at once instead of when the leases run out.
+    /// </summary>
+    public async Task<int> ReleaseEarlierLeasesAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var released = await db.OutboundMessages
+            .Where(m => m.LeaseToken != null && m.LeaseOwner == instance.InstanceId && m.LeaseStartId != instance.StartId)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseToken, (string?)null).SetProperty(m => m.LeaseExpiresAt, (DateTime?)null)
+                .SetProperty(m => m.LeaseOwner, (string?)null).SetProperty(m => m.LeaseStartId, (string?)null), cancellationToken);
+        if (released > 0)
+        {
+            logger.LogWarning("Released {Count} queue leases held by an earlier start of instance {Instance}; they are due again now", released, instance.InstanceId);
+        }
+        return released;
+    }
+
+    /// <summary>
+    /// Removes what is left of finished messages: their content files (a crash may have come between recording the
+    /// delivery and removing the content), and the records themselves once older than Queue:FinishedRetention.
+    /// </summary>
+    public async Task<int> SweepFinishedAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var finished = await db.OutboundMessages.AsNoTracking().Where(m => m.FinishedAt != null)
+            .Select(m => new { m.Id, m.ContentPath, m.FinishedAt }).ToListAsync(cancellationToken);
+        foreach (var row in finished)
+        {
+            await RemoveContentAsync(row.ContentPath);
+        }
+        var cutoff = now - _options.FinishedRetention;
+        return await db.OutboundMessages.Where(m => m.FinishedAt != null && m.FinishedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
+    }
 
     /// <summary>
     /// Records the outcome of an attempt. Messages whose recipients are all final are removed with their content;
@@ -197,7 +277,8 @@ public sealed class OutboundQueue(
         var finished = new List<OutboundMessage>();
         foreach (var (message, error) in attempts)
         {
-            if (!stored.TryGetValue(message.Id, out var row) || row.LeaseToken != message.LeaseToken)
+            // A lease released meanwhile (queue retry) still takes the outcome: the attempt did happen.
+            if (!stored.TryGetValue(message.Id, out var row) || row.FinishedAt is not null || (row.LeaseToken is not null && row.LeaseToken != message.LeaseToken))
             {
                 logger.LogWarning("Queue item {QueueId} was deleted or re-leased during delivery", message.Id);
                 continue;
@@ -217,31 +298,43 @@ public sealed class OutboundQueue(
             row.LastError = Clip(error);
             row.LeaseToken = null;
             row.LeaseExpiresAt = null;
+            row.LeaseOwner = null;
+            row.LeaseStartId = null;
             if (row.Recipients.All(r => r.State != RecipientState.Pending))
             {
-                db.OutboundMessages.Remove(row);
+                // Recorded first, removed after: a crash in between leaves a finished row, never a live one without
+                // content, and never content that looks like it was never queued.
+                row.FinishedAt = now;
                 finished.Add(row);
+            }
+            else if (message.HeldAt is not null)
+            {
+                row.HeldAt = message.HeldAt;
+                logger.LogError("Queue item {QueueId} is held for the operator: {Error}", row.Id, masking.Text(error));
             }
             else
             {
                 row.NextAttemptAt = now + _options.RetryDelay(row.Attempts);
-                logger.LogInformation("Queue item {QueueId} deferred until {NextAttempt:o}: {Error}", row.Id, row.NextAttemptAt, error);
+                logger.LogInformation("Queue item {QueueId} deferred until {NextAttempt:o}: {Error}", row.Id, row.NextAttemptAt, masking.Text(error));
             }
         }
         await db.SaveChangesAsync(cancellationToken);
         foreach (var row in finished)
         {
             await RemoveContentAsync(row.ContentPath);
+        }
+        foreach (var row in finished)
+        {
             logger.LogInformation("Queue item {QueueId} done: {Delivered} delivered, {Failed} failed",
                 row.Id, row.Recipients.Count(r => r.State == RecipientState.Delivered), row.Recipients.Count(r => r.State == RecipientState.Failed));
         }
     }
 
-    /// <summary>Lists the queue (operator command).</summary>
+    /// <summary>Lists the queue: every message not yet finished, held ones included (operator command).</summary>
     public async Task<IReadOnlyList<OutboundMessage>> ListAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.OutboundMessages.AsNoTracking().Include(m => m.Recipients).OrderBy(m => m.CreatedAt).ToListAsync(cancellationToken);
+        return await db.OutboundMessages.AsNoTracking().Include(m => m.Recipients).Where(m => m.FinishedAt == null).OrderBy(m => m.CreatedAt).ToListAsync(cancellationToken);
     }
 
     /// <summary>One queue item with its recipients, or null.</summary>
@@ -251,13 +344,23 @@ public sealed class OutboundQueue(
         return await db.OutboundMessages.AsNoTracking().Include(m => m.Recipients).SingleOrDefaultAsync(m => m.Id == id, cancellationToken);
     }
 
-    /// <summary>Makes an item (or every item, when id is null) due now (operator command, like <c>postqueue -f</c>).</summary>
+    /// <summary>
+    /// Makes an item (or every item, when id is null) due now (operator command, like <c>postqueue -f</c>): releases
+    /// its lease and its hold, so the next worker that looks takes it.
+    /// </summary>
     public async Task<int> RetryNowAsync(string? id, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.OutboundMessages.Where(m => id == null || m.Id == id)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now), cancellationToken);
+        var count = await db.OutboundMessages.Where(m => (id == null || m.Id == id) && m.FinishedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.NextAttemptAt, now).SetProperty(m => m.HeldAt, (DateTime?)null)
+                .SetProperty(m => m.LeaseToken, (string?)null).SetProperty(m => m.LeaseExpiresAt, (DateTime?)null)
+                .SetProperty(m => m.LeaseOwner, (string?)null).SetProperty(m => m.LeaseStartId, (string?)null), cancellationToken);
+        if (count > 0)
+        {
+            Notify();
+        }
+        return count;
     }
 
     /// <summary>Deletes an item without delivering or bouncing it (operator command, like <c>postsuper -d</c>).</summary>
@@ -282,7 +385,8 @@ public sealed class OutboundQueue(
 
     private Task RemoveContentAsync(string contentName)
     {
-        // The removal need not be durable: a content file without a row is swept at start.
+        // The removal need not be durable: the finished row stays until Queue:FinishedRetention, and the sweep
+        // removes its content again should a crash have undone this.
         DurableFile.TryDelete(ContentPathOf(contentName));
         return Task.CompletedTask;
     }

@@ -17,8 +17,21 @@ public sealed class QueueOptions : IValidatableObject
     /// <summary>How long delivery is tried before the message bounces (RFC 5321 §4.5.4.1: 4-5 days).</summary>
     public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromDays(5);
 
-    /// <summary>How long a worker holds a leased message before another may take it over.</summary>
-    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(30);
+    /// <summary>
+    /// How long a lease holds without renewal. The holder renews its leases every third of this while its delivery
+    /// is alive, so a lease outlives its holder by at most this: a dead instance's work resumes elsewhere within it.
+    /// </summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// This instance's id in leases; empty means the host name. Instances that share the database need different
+    /// ids; the same instance keeps its id across restarts, so that at start it releases what its dead process held.
+    /// </summary>
+    [MaxLength(100)]
+    public string? InstanceId { get; set; }
+
+    /// <summary>How long the record of a finished message is kept (it makes recovery at start idempotent).</summary>
+    public TimeSpan FinishedRetention { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>How many messages a worker leases at once.</summary>
     [Range(1, 1000)]
@@ -46,9 +59,13 @@ public sealed class QueueOptions : IValidatableObject
         {
             yield return new ValidationResult("Queue:MaxLifetime must be positive.", [nameof(MaxLifetime)]);
         }
-        if (LeaseDuration < TimeSpan.FromSeconds(30))
+        if (LeaseDuration < TimeSpan.FromSeconds(3))
         {
-            yield return new ValidationResult("Queue:LeaseDuration must be at least 30 seconds.", [nameof(LeaseDuration)]);
+            yield return new ValidationResult("Queue:LeaseDuration must be at least 3 seconds.", [nameof(LeaseDuration)]);
+        }
+        if (FinishedRetention < TimeSpan.FromMinutes(1))
+        {
+            yield return new ValidationResult("Queue:FinishedRetention must be at least 1 minute.", [nameof(FinishedRetention)]);
         }
         if (PollInterval <= TimeSpan.Zero)
         {

@@ -36,10 +36,14 @@ public sealed class GatewayProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the gateway relaying to a smarthost on 127.0.0.1 and waits for its "SMTP listening" log line.</summary>
-    public static async Task<GatewayProcess> StartAsync(string dataDirectory, int nextHopPort)
+    public static async Task<GatewayProcess> StartAsync(string dataDirectory, int nextHopPort, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = UnusedPort();
         var process = new Process { StartInfo = StartInfo(dataDirectory, nextHopPort, port) };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            process.StartInfo.Environment[key] = value;
+        }
         var gateway = new GatewayProcess(process, port);
         process.OutputDataReceived += (_, e) => gateway.Append(e.Data);
         process.ErrorDataReceived += (_, e) => gateway.Append(e.Data);
@@ -71,6 +75,34 @@ public sealed class GatewayProcess : IAsyncDisposable
         return await stdout + await stderr;
     }
 
+    /// <summary>Runs the gateway with the given arguments and settings until it exits; returns its exit code and output.</summary>
+    public static async Task<(int Exit, string Stdout, string Stderr)> RunToExitAsync(string dataDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        var start = StartInfo(dataDirectory, 25, UnusedPort());
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
     private static ProcessStartInfo StartInfo(string dataDirectory, int nextHopPort, int port)
     {
         var start = new ProcessStartInfo("dotnet")
@@ -91,8 +123,9 @@ public sealed class GatewayProcess : IAsyncDisposable
         start.Environment["Queue__FirstRetryDelay"] = "00:00:01";
         start.Environment["Queue__MaxRetryDelay"] = "00:00:02";
         start.Environment["Queue__PollInterval"] = "00:00:00.200";
-        // The shortest lease allowed: a lease held by the killed process frees up after it (the multi-instance design).
-        start.Environment["Queue__LeaseDuration"] = "00:00:30";
+        // A short lease: the restarted process releases its dead predecessor's leases at once (same instance id); a
+        // lease of another instance would free up after this.
+        start.Environment["Queue__LeaseDuration"] = "00:00:06";
         start.Environment["Logging__Console__FormatterName"] = "simple";
         return start;
     }

@@ -21,6 +21,9 @@ public enum NextHopMode
 /// <summary>A message the next hop received: envelope and the exact bytes.</summary>
 public sealed record ReceivedMessage(string From, IReadOnlyList<string> To, byte[] Data)
 {
+    /// <summary>Whether the session was encrypted (STARTTLS) when the message came.</summary>
+    public bool Secure { get; init; }
+
     /// <summary>The MAIL FROM parameters (BODY, SIZE, ...).</summary>
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
 }
@@ -42,13 +45,26 @@ public sealed class NextHopServer(IPAddress? address = null, int port = 0) : IAs
 
     public int Port { get; private set; } = port;
 
+    /// <summary>A certificate to offer STARTTLS with; none means no STARTTLS.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; init; }
+
+    /// <summary>How long it takes to store each message (a slower next hop keeps deliveries in flight).</summary>
+    public TimeSpan StoreDelay { get; set; }
+
     /// <summary>Starts on a free port, or on the port it had before (to come back after being down).</summary>
     public async Task StartAsync()
     {
         var listenerFactory = new PortCapturingListenerFactory();
         var options = new SmtpServerOptionsBuilder()
             .ServerName("nexthop.test")
-            .Endpoint(b => b.Endpoint(new IPEndPoint(_address, Port)))
+            .Endpoint(b =>
+            {
+                b.Endpoint(new IPEndPoint(_address, Port));
+                if (Certificate is not null)
+                {
+                    b.Certificate(Certificate);
+                }
+            })
             .Build();
         var services = new SmtpServer.ComponentModel.ServiceProvider();
         services.Add(listenerFactory);
@@ -107,6 +123,11 @@ public sealed class NextHopServer(IPAddress? address = null, int port = 0) : IAs
 
         public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken)
         {
+            if (to.User.StartsWith("relaydenied", StringComparison.OrdinalIgnoreCase))
+            {
+                // What Postfix answers a client it does not relay for (no AUTH, not in mynetworks).
+                throw new SmtpResponseException(new SmtpResponse((SmtpReplyCode)554, "5.7.1 <" + to.AsAddress() + ">: Relay access denied"));
+            }
             if (to.User.StartsWith("reject", StringComparison.OrdinalIgnoreCase))
             {
                 throw new SmtpResponseException(new SmtpResponse((SmtpReplyCode)550, "5.1.1 no such user here"));
@@ -117,16 +138,21 @@ public sealed class NextHopServer(IPAddress? address = null, int port = 0) : IAs
 
     private sealed class Store(NextHopServer owner) : MessageStore
     {
-        public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
+            if (owner.StoreDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(owner.StoreDelay, cancellationToken);
+            }
             // SmtpServer hands over the data without the CRLF that ends its last line (it is part of CRLF.CRLF);
             // put it back so the bytes are the message as sent.
             byte[] data = buffer.Length == 0 ? [] : [.. buffer.ToArray(), (byte)13, (byte)10];
             owner.Messages.Enqueue(new ReceivedMessage(transaction.From?.AsAddress() ?? "", transaction.To.Select(t => t.AsAddress()).ToList(), data)
             {
                 Parameters = transaction.Parameters.ToDictionary(p => p.Key.ToUpperInvariant(), p => p.Value),
+                Secure = context.Pipe?.IsSecure ?? false,
             });
-            return Task.FromResult(SmtpResponse.Ok);
+            return SmtpResponse.Ok;
         }
     }
 

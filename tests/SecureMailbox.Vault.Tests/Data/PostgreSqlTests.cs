@@ -192,7 +192,8 @@ public sealed class PostgreSqlTests
         var second = (await queue.LeaseDueAsync(10, CancellationToken.None)).Single();
         await queue.CompleteAttemptAsync(Delivered(second), null, CancellationToken.None);
 
-        Assert.That(await queue.FindAsync(message.Id, CancellationToken.None), Is.Null);
+        Assert.That((await queue.FindAsync(message.Id, CancellationToken.None))!.FinishedAt, Is.Not.Null, "recorded as finished");
+        Assert.That(await queue.ListAsync(CancellationToken.None), Is.Empty);
     }
 
     private static OutboundMessage NewMessage(OutboundQueue queue)
