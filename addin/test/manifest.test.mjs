@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const manifestPath = `${repo}manifest.xml`;
-const schemaDir = fileURLToPath(new URL('../../../shared/schemas/office-addin/', import.meta.url));
+// ADDIN_SCHEMA_DIR points elsewhere when the repository is checked out without shared/ beside it.
+const schemaDir = process.env.ADDIN_SCHEMA_DIR
+  ? `${process.env.ADDIN_SCHEMA_DIR.replace(/\/?$/, '/')}`
+  : fileURLToPath(new URL('../../../shared/schemas/office-addin/', import.meta.url));
 const schema = `${schemaDir}OfficeAppManifestV1_1.xsd`;
 const manifest = readFileSync(manifestPath, 'utf8');
 

@@ -20,8 +20,10 @@ export function loadMsal(doc, src = 'vendor/msal-browser.min.js') {
 }
 
 /**
- * A token source for the portal's API: silent first (Outlook's signed-in account, through the
- * host's broker), then a popup when the user must consent or sign in again.
+ * A token source for the portal's API with nested app authentication (call only where
+ * isSetSupported('NestedAppAuth', '1.1')): `silent()` never shows anything (Outlook's signed-in
+ * account, through the host's broker) and is what automatic look-ups use; `interactive()` may open
+ * a sign-in or consent popup and is called only when the user asks for it.
  * signIn: { clientId, authority, apiScope } from config.json.
  */
 export async function createTokenSource(msal, signIn) {
@@ -30,16 +32,19 @@ export async function createTokenSource(msal, signIn) {
     cache: { cacheLocation: 'localStorage' },
   });
   const request = { scopes: [signIn.apiScope] };
-  return async function token() {
-    try {
-      const result = await app.acquireTokenSilent(request);
-      if (result?.accessToken) return result.accessToken;
-    } catch {
-      // Silent sign-in not possible (consent, MFA, no account): ask the user once.
-    }
-    const result = await app.acquireTokenPopup(request);
+  const token = (result) => {
     if (!result?.accessToken) throw new Error('no access token');
     return result.accessToken;
+  };
+  return {
+    silent: async () => token(await app.acquireTokenSilent(request)),
+    interactive: async () => {
+      try {
+        return token(await app.acquireTokenSilent(request));
+      } catch {
+        return token(await app.acquireTokenPopup(request));
+      }
+    },
   };
 }
 

@@ -45,6 +45,20 @@ const en = {
   errorConfig: 'Could not load the SecureMailbox settings: {message}.',
   errorRecipients: 'Could not read the recipients: {message}.',
   errorOfficeMissing: 'Office.js did not load. Open this pane from Outlook.',
+  errorNoItem: 'Open a message you are writing, then open SecureMailbox again. The pane works only on a new message, a reply or a forward.',
+  errorNotSupported: 'This version of Outlook cannot run SecureMailbox (it lacks the Mailbox 1.1 requirement set). Use Outlook on the web, new Outlook, or an up-to-date Outlook.',
+  errorGatewayKey: 'SecureMailbox is not fully set up: the gateway’s key is missing, so mobile numbers cannot be passed on safely. Nothing was marked or sent. Ask your administrator.',
+  signIn: 'Sign in to look up numbers',
+  lookup_signInNeeded: 'Sign in to fill in numbers from your contacts and the directory, or enter them yourself.',
+  unmark: 'Remove secure marking',
+  unmarked: 'The message is no longer marked as secure.',
+  markedAlready: 'The message is marked as secure.',
+  errorUnmark: 'Outlook could not remove the secure marking: {message}. Remove the recipients you added, or close the message without sending it.',
+  markUpdated: 'The recipients changed; the secure marking now covers the new recipients.',
+  unmarkedRecipientsChanged: 'The recipients changed, so the message is no longer marked as secure. Enter the missing numbers and press Send secure again.',
+  unmarkedUpdateFailed: 'The recipients changed and the secure marking could not be updated ({message}), so it was removed. Press Send secure again.',
+  recipientsChangedCheck: 'The recipients changed. Check the list and the numbers, then press Send secure again. Nothing was sent.',
+  errorChangedBeforeSend: 'The recipients changed while the message was being marked, so the marking was removed and nothing was sent. Press Send secure again.',
 };
 
 const sv = {
@@ -92,6 +106,20 @@ const sv = {
   errorConfig: 'Kunde inte läsa in inställningarna för SecureMailbox: {message}.',
   errorRecipients: 'Kunde inte läsa mottagarna: {message}.',
   errorOfficeMissing: 'Office.js lästes inte in. Öppna fönstret från Outlook.',
+  errorNoItem: 'Öppna ett meddelande som du skriver och öppna sedan SecureMailbox igen. Fönstret fungerar bara för nya meddelanden, svar och vidarebefordringar.',
+  errorNotSupported: 'Den här versionen av Outlook kan inte köra SecureMailbox (kravuppsättningen Mailbox 1.1 saknas). Använd Outlook på webben, nya Outlook eller en uppdaterad Outlook.',
+  errorGatewayKey: 'SecureMailbox är inte helt konfigurerat: gatewayens nyckel saknas, så mobilnummer kan inte skickas med på ett säkert sätt. Inget markerades eller skickades. Kontakta din administratör.',
+  signIn: 'Logga in för att slå upp nummer',
+  lookup_signInNeeded: 'Logga in för att fylla i nummer från dina kontakter och katalogen, eller fyll i dem själv.',
+  unmark: 'Ta bort säker markering',
+  unmarked: 'Meddelandet är inte längre markerat som säkert.',
+  markedAlready: 'Meddelandet är markerat som säkert.',
+  errorUnmark: 'Outlook kunde inte ta bort den säkra markeringen: {message}. Ta bort mottagarna du lade till, eller stäng meddelandet utan att skicka det.',
+  markUpdated: 'Mottagarna ändrades; den säkra markeringen gäller nu de nya mottagarna.',
+  unmarkedRecipientsChanged: 'Mottagarna ändrades, så meddelandet är inte längre markerat som säkert. Fyll i de nummer som saknas och tryck på Skicka säkert igen.',
+  unmarkedUpdateFailed: 'Mottagarna ändrades och den säkra markeringen kunde inte uppdateras ({message}), så den togs bort. Tryck på Skicka säkert igen.',
+  recipientsChangedCheck: 'Mottagarna ändrades. Kontrollera listan och numren och tryck sedan på Skicka säkert igen. Inget skickades.',
+  errorChangedBeforeSend: 'Mottagarna ändrades medan meddelandet markerades, så markeringen togs bort och inget skickades. Tryck på Skicka säkert igen.',
 };
 
 export const texts = Object.freeze({ en, sv });
