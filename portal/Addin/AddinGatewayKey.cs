@@ -17,7 +17,7 @@ public sealed class AddinGatewayKey(IOptions<AddinOptions> options, IOptions<Vau
         var configured = options.Value.GatewayRecipient;
         if (!string.IsNullOrWhiteSpace(configured))
         {
-            return TryParse(configured);
+            return Canonical(configured);
         }
         var file = string.IsNullOrWhiteSpace(options.Value.GatewayRecipientFile)
             ? Path.Combine(vault.Value.DataPath, "addin-header.key.pub")
@@ -32,7 +32,7 @@ public sealed class AddinGatewayKey(IOptions<AddinOptions> options, IOptions<Vau
             logger.LogWarning("The gateway's add-in header key is not configured (Addin:GatewayRecipient) and {File} cannot be read: the add-in cannot pass mobile numbers", file);
             return null;
         }
-        var parsed = TryParse(text);
+        var parsed = Canonical(text);
         if (parsed is null)
         {
             logger.LogWarning("{File} does not hold an age public key (age1…)", file);
@@ -41,7 +41,7 @@ public sealed class AddinGatewayKey(IOptions<AddinOptions> options, IOptions<Vau
     }
 
     /// <summary>The canonical <c>age1…</c> form of an age X25519 public key, or null.</summary>
-    public static string? TryParse(string? text)
+    public static string? Canonical(string? text)
     {
         if (string.IsNullOrWhiteSpace(text))
         {

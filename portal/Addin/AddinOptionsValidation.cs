@@ -56,7 +56,7 @@ public sealed partial class AddinOptionsValidation : IValidateOptions<AddinOptio
             failures.Add($"{Section}:PortalBaseUrl '{options.PortalBaseUrl}' must be an absolute https URL (http only for localhost) without query or fragment, e.g. https://securemailbox.example.se.");
         }
 
-        if (!string.IsNullOrWhiteSpace(options.GatewayRecipient) && AddinGatewayKey.TryParse(options.GatewayRecipient) is null)
+        if (!string.IsNullOrWhiteSpace(options.GatewayRecipient) && AddinGatewayKey.Canonical(options.GatewayRecipient) is null)
         {
             failures.Add($"{Section}:GatewayRecipient must be the gateway's age public key (age1…), as in the gateway's addin-header.key.pub.");
         }
