@@ -94,7 +94,7 @@ describe('lookUpPhones', () => {
 
     const result = await lookUpPhones({ token, addresses: ['Anna@Example.org', 'bo@example.net', 'cecilia@example.com'], url });
 
-    assert.deepEqual(result, { ok: true, phones: { 'anna@example.org': '+46701234567', 'bo@example.net': '+358401234567' } });
+    assert.deepEqual(result, { ok: true, phones: { 'anna@example.org': '+46701234567', 'bo@example.net': '+358401234567' }, failed: [] });
     assert.equal(received.length, 1);
     assert.equal(received[0].method, 'POST');
     assert.equal(received[0].authorization, 'Bearer token-silent');
@@ -126,6 +126,16 @@ describe('lookUpPhones', () => {
     const token = async () => 't';
     assert.deepEqual(await lookUpPhones({ token, addresses: ['anna@example.org'], url }), { ok: false, reason: 'failed' });
     assert.deepEqual(await lookUpPhones({ token, addresses: ['anna@example.org'], url: 'http://127.0.0.1:1/addin/api/phones' }), { ok: false, reason: 'failed' });
+  });
+
+  test('per-address failures are reported for addresses asked about only; 429 is reason busy', async () => {
+    reset();
+    state.body = { phones: { 'anna@example.org': '+46701234567' }, failed: ['Bo@Example.net', 'stranger@elsewhere.se'] };
+    const token = async () => 't';
+    assert.deepEqual(await lookUpPhones({ token, addresses: ['anna@example.org', 'bo@example.net'], url }),
+      { ok: true, phones: { 'anna@example.org': '+46701234567' }, failed: ['bo@example.net'] });
+    state.status = 429;
+    assert.deepEqual(await lookUpPhones({ token, addresses: ['anna@example.org'], url }), { ok: false, reason: 'busy' });
   });
 
   test('no addresses: nothing is asked', async () => {

@@ -4,7 +4,7 @@
 // is: the functions here return a reason for the pane to show and never throw.
 import { isE164 } from './headers.js';
 
-export const LOOKUP_REASONS = Object.freeze(['signIn', 'unauthorized', 'failed']);
+export const LOOKUP_REASONS = Object.freeze(['signIn', 'unauthorized', 'busy', 'failed']);
 
 /** Loads the MSAL.js browser bundle once (a classic script that sets globalThis.msal). */
 export function loadMsal(doc, src = 'vendor/msal-browser.min.js') {
@@ -49,7 +49,7 @@ export async function createTokenSource(msal, signIn) {
 }
 
 /**
- * Asks the API for the numbers of `addresses` (lowercased). Returns { ok: true, phones } with only
+ * Asks the API for the numbers of `addresses` (lowercased). Returns { ok: true, phones, failed } with only
  * addresses that were asked for and E.164 numbers, or { ok: false, reason } (see LOOKUP_REASONS).
  */
 export async function lookUpPhones({ token, fetchImpl = globalThis.fetch, addresses, url = 'api/phones' }) {
@@ -74,6 +74,7 @@ export async function lookUpPhones({ token, fetchImpl = globalThis.fetch, addres
     return { ok: false, reason: 'failed' };
   }
   if (response.status === 401 || response.status === 403) return { ok: false, reason: 'unauthorized' };
+  if (response.status === 429) return { ok: false, reason: 'busy' };
   if (!response.ok) return { ok: false, reason: 'failed' };
   let body;
   try {
@@ -87,7 +88,9 @@ export async function lookUpPhones({ token, fetchImpl = globalThis.fetch, addres
     const key = address.toLowerCase();
     if (asked.has(key) && isE164(phone)) phones[key] = phone;
   }
-  return { ok: true, phones };
+  // Addresses the portal could not look up this time (Graph failed for them); the others are answered.
+  const failed = Array.isArray(body?.failed) ? body.failed.map((a) => String(a).toLowerCase()).filter((a) => asked.has(a)) : [];
+  return { ok: true, phones, failed };
 }
 
 /**

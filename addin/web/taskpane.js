@@ -304,7 +304,8 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
       const hint = doc.getElementById(`${row.input.id}-hint`);
       if (hint) hint.textContent = t('phoneLookedUp');
     }
-    setStatus('idle', '');
+    if (result.failed?.length > 0) setStatus('idle', t('lookup_partial', { count: result.failed.length }));
+    else setStatus('idle', '');
   }
 
   async function submit(event) {

@@ -57,6 +57,40 @@ public sealed class AddinSealedHeaderTests : GatewayFixture
     }
 
     [Test]
+    public async Task SealedHeader_WrittenByTheAddinsOwnCode_IsOpenedByTheGatewayEndToEnd()
+    {
+        // The add-in's sealing module (addin/web/seal.js with its vendored age library), run by Node.
+        var seal = Path.Combine(RepositoryRoot(), "addin", "web", "seal.js");
+        var script = $"const {{ sealPhoneList }} = await import({System.Text.Json.JsonSerializer.Serialize(new Uri(seal).AbsoluteUri)});"
+            + "process.stdout.write(await sealPhoneList(process.argv[1], process.argv[2]));";
+        var list = "addin@patient.example=+46701234567, bcc.hidden@patient.example=+358401234567";
+        var value = Encoding.ASCII.GetString(await RunAsync("node", ["--input-type=module", "-e", script, list, PublicKey()], []));
+        Assert.That(value, Does.Not.Contain("patient").And.Not.Contain("4670"));
+        var message = SecureMessage("addin@patient.example");
+        message.Bcc.Add(new MailboxAddress("", "bcc.hidden@patient.example"));
+        message.Headers.Add(AddinPhoneHeaders.SealedHeader, value);
+
+        await SendAsync(message);
+
+        var mail = await NextHop.WaitForAsync(3, TimeSpan.FromSeconds(30));
+        Assert.That(mail.Count(m => m.To.SequenceEqual(["addin@patient.example"])), Is.EqualTo(1));
+        Assert.That(mail.Count(m => m.To.SequenceEqual(["bcc.hidden@patient.example"])), Is.EqualTo(1));
+        Assert.That(mail.Any(m => m.From.Length == 0), Is.False, "both numbers were read: no bounce");
+        Assert.That(mail.All(m => !Encoding.UTF8.GetString(m.Data).Contains("bcc.hidden", StringComparison.Ordinal) || m.To.SequenceEqual(["bcc.hidden@patient.example"])), Is.True,
+            "the Bcc recipient appears only in their own notification");
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(TestContext.CurrentContext.TestDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SecureMailbox.sln")))
+        {
+            directory = directory.Parent;
+        }
+        return directory?.FullName ?? throw new InvalidOperationException("Repository root (SecureMailbox.sln) not found.");
+    }
+
+    [Test]
     public async Task SealedHeader_FoldedAtTheSpacesBetweenGroups_StillOpens()
     {
         var phones = Gateway.Services.GetRequiredService<AddinPhoneHeaders>();
