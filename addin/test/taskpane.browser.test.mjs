@@ -271,6 +271,21 @@ describe('the header is what is sent', () => {
     await context.close();
   });
 
+  test('a recipient added between marking and sendAsync: not sent, the marking is removed', async () => {
+    const { page, context } = await openPane({
+      to: [{ emailAddress: 'anna@example.org' }], mailboxVersion: '1.15',
+      changeAfter: { call: 'internetHeaders.setAsync', field: 'bcc', list: [{ emailAddress: 'sent.too@example.net' }] },
+    });
+    await page.getByLabel('Mobile number for anna@example.org').fill('070-123 45 67');
+    await page.getByRole('button', { name: 'Send secure' }).click();
+    await waitState(page, 'error');
+    assert.match(await status(page).textContent(), /changed while the message was being marked.*nothing was sent/);
+    const calls = await stubCalls(page);
+    assert.equal(calls.sends, 0);
+    assert.deepEqual(await itemHeaders(page), {}, 'the mark made for the earlier recipients is gone');
+    await context.close();
+  });
+
   test('after marking, a new recipient with a known number: the sealed list is rewritten for the new recipients', async () => {
     const { page, context } = await openPane({ to: [{ emailAddress: 'anna@example.org' }], mailboxVersion: '1.11' },
       { storage: { 'securemailbox.phone.bo@example.net': '+358401234567' } });
