@@ -422,6 +422,10 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
     } finally {
       busy = false;
       ui.unmark.disabled = false;
+      if (refreshAfterBusy) {
+        refreshAfterBusy = false;
+        refresh();
+      }
     }
   }
 

@@ -188,6 +188,8 @@ public sealed class AddinEndpointsTests
     [TestCase("Addin:WebRoot", "/nonexistent/addin/web", "Addin:WebRoot")]
     [TestCase("Addin:DefaultCountry", "Sweden", "Addin:DefaultCountry")]
     [TestCase("Addin:GraphLookup", "true", "Addin:SignInClientId")]
+    [TestCase("Addin:GatewayRecipient", "age1notakey", "Addin:GatewayRecipient")]
+    [TestCase("Addin:GatewayRecipient", "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ", "Addin:GatewayRecipient")]
     public void Start_BadSetting_FailsNamingTheSetting(string key, string value, string named)
     {
         var settings = new Dictionary<string, string?>
