@@ -1,4 +1,4 @@
-// The sealed header (DESIGN.md "Sealed add-in header"): what the pane writes is a valid age file for
+// The sealed header: what the pane writes is a valid age file for
 // the gateway's key, checked with the stock age tool; nobody else can read it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

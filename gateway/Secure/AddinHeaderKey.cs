@@ -23,7 +23,8 @@ public sealed class AddinHeaderOptions
 }
 
 /// <summary>
-/// The X25519 key pair the add-in seals its recipient → mobile number map to (DESIGN.md, "Sealed add-in header").
+/// The X25519 key pair the add-in seals its recipient → mobile number map to, so that a copy of a message that bypasses
+/// the gateway reveals no recipient or number.
 /// The private key stays in its file; the public key (<c>age1…</c>) is also written to <c>&lt;identity file&gt;.pub</c>
 /// so the portal can publish it to the add-in.
 /// </summary>

@@ -21,7 +21,7 @@ public sealed class AddinPhoneHeaders(AddinHeaderKey key, ILogger<AddinPhoneHead
     /// <summary>The sealed header the add-in writes.</summary>
     public const string SealedHeader = "X-SecureMailbox-Sealed";
 
-    /// <summary>More than a message's header block may hold (SECURITY.md S6); anything longer is refused unread.</summary>
+    /// <summary>More than a message's header block may hold (100 KiB by default); anything longer is refused unread.</summary>
     private const int MaxSealedLength = 128 * 1024;
 
     /// <summary>Lowercased address → number as written (the vault checks and normalises numbers).</summary>

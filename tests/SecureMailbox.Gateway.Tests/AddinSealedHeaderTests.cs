@@ -10,7 +10,7 @@ using SecureMailbox.Gateway.Tests.Support;
 namespace SecureMailbox.Gateway.Tests;
 
 /// <summary>
-/// The add-in's sealed header (DESIGN.md "Sealed add-in header", SECURITY.md E9): an age file, base64, encrypted to the
+/// The add-in's sealed header: an age file, base64, encrypted to the
 /// gateway's own key; checked with the stock <c>age</c> tool, end to end through the real gateway.
 /// </summary>
 [TestFixture]
