@@ -77,9 +77,9 @@ public sealed class AddinPhoneHeaders(AddinHeaderKey key, ILogger<AddinPhoneHead
         {
             try
             {
-                using var input = new MemoryStream(file, writable: false);
+                using var plaintext = AgeFile.OpenDecryptStream(new MemoryStream(file, writable: false), identity);
                 using var output = new MemoryStream();
-                AgeFile.DecryptAsync(input, output, identity).GetAwaiter().GetResult();
+                plaintext.CopyTo(output);
                 return new UTF8Encoding(false, true).GetString(output.ToArray());
             }
             catch (AgeException)

@@ -132,6 +132,19 @@ public sealed class AddinSealedHeaderTests : GatewayFixture
     }
 
     [Test]
+    public async Task Open_PayloadTamperedOrCutShort_GivesNothing()
+    {
+        var phones = Gateway.Services.GetRequiredService<AddinPhoneHeaders>();
+        var file = Convert.FromBase64String(await SealAsync("anna@patient.example=+46701234567", PublicKey()));
+        var tampered = (byte[])file.Clone();
+        tampered[^3] ^= 0x01;
+
+        Assert.That(phones.Open(Convert.ToBase64String(file)), Is.EqualTo("anna@patient.example=+46701234567"), "the untouched value opens");
+        Assert.That(phones.Open(Convert.ToBase64String(tampered)), Is.Null);
+        Assert.That(phones.Open(Convert.ToBase64String(file[..^5])), Is.Null);
+    }
+
+    [Test]
     public void Read_PlainHeaderForScripts_StillWorks()
     {
         var phones = Gateway.Services.GetRequiredService<AddinPhoneHeaders>();
