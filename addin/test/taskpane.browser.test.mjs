@@ -302,6 +302,39 @@ describe('the header is what is sent', () => {
     await context.close();
   });
 
+  test('after marking, a number edited: the sealed list follows it', async () => {
+    const { page, context } = await openPane({ to: [{ emailAddress: 'anna@example.org' }], mailboxVersion: '1.8' });
+    const anna = page.getByLabel('Mobile number for anna@example.org');
+    await anna.fill('070-123 45 67');
+    await page.getByRole('button', { name: 'Send secure' }).click();
+    await waitState(page, 'done');
+    await anna.fill('070-765 43 21');
+    await anna.blur();
+    await page.waitForFunction(() => document.querySelector('#status').textContent.includes('now covers'));
+    assert.equal(openSealed((await itemHeaders(page))['X-SecureMailbox-Sealed']), 'anna@example.org=+46707654321');
+    await anna.fill('070');
+    await anna.blur();
+    await waitState(page, 'error');
+    assert.deepEqual(await itemHeaders(page), {}, 'an unusable number takes the mark away');
+    await context.close();
+  });
+
+  test('opened on a message marked earlier: sealed again for what is shown, or the mark goes', async () => {
+    const marked = { 'X-SecureMailbox': 'secure', 'X-SecureMailbox-Sealed': 'c3RhbGU=' };
+    const { page, context } = await openPane({ to: [{ emailAddress: 'anna@example.org' }], mailboxVersion: '1.8', headers: marked },
+      { storage: { 'securemailbox.phone.anna@example.org': '+46701234567' } });
+    await waitState(page, 'done');
+    assert.equal(await status(page).textContent(), 'The message is marked as secure.');
+    assert.equal(openSealed((await itemHeaders(page))['X-SecureMailbox-Sealed']), 'anna@example.org=+46701234567');
+    await context.close();
+
+    const second = await openPane({ to: [{ emailAddress: 'bo@example.net' }], mailboxVersion: '1.8', headers: marked });
+    await waitState(second.page, 'error');
+    assert.match(await status(second.page).textContent(), /marked as secure earlier, but numbers are missing/);
+    assert.deepEqual(await second.page.evaluate(() => window.__officeStub.controls.headers()), {});
+    await second.context.close();
+  });
+
   test('after marking, a new recipient without a number: the marking is removed and the user is told', async () => {
     const { page, context } = await openPane({ to: [{ emailAddress: 'anna@example.org' }], mailboxVersion: '1.8' });
     await page.getByLabel('Mobile number for anna@example.org').fill('070-123 45 67');

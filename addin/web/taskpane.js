@@ -6,7 +6,7 @@ import { normalisePhone } from './phone.js';
 import { classifyRecipients, readRecipients } from './recipients.js';
 import { recallPhone, rememberPhones } from './remembered.js';
 import { capabilities, markSecure, readMark, recipientKeys, sendItem, unmark } from './secure-send.js';
-import { HeaderValueError } from './headers.js';
+import { HeaderValueError, phoneList } from './headers.js';
 import { isAgeRecipient, SealError, sealerFor } from './seal.js';
 import { createTokenSource, loadMsal, lookUpPhones, prefillPhones } from './graph-lookup.js';
 
@@ -49,7 +49,7 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
   let config;
   let rows = [];
   let shownKeys = '';
-  let marked = null; // { keys } of the recipients the current mark covers ('' when unknown)
+  let marked = null; // { keys, list }: the recipients and phone list the current mark covers (null: unknown)
   let busy = false;
   let refreshAfterBusy = false;
   let generation = 0; // bumped on every render and item change; late results of older ones are dropped
@@ -150,6 +150,7 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
           touched = true;
           checkRow(row, input.value.trim() !== '');
         });
+        input.addEventListener('change', numberChanged);
         box.append(label, input, hint, message);
         li.append(box);
         if (input.value) checkRow(row, true);
@@ -210,22 +211,51 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
     }
   }
 
-  // The header must always match the recipients: after a change, seal the list again for the new
-  // recipients when every number is known, otherwise take the mark away and say so.
+  /** The phone list for entries, or null when it cannot be built (the mark then cannot cover it). */
+  const listOf = (entries) => {
+    try {
+      return phoneList(entries);
+    } catch {
+      return null;
+    }
+  };
+
+  // The header must always match the recipients and the numbers shown: after a change, seal the list
+  // again when every number is known, otherwise take the mark away and say so.
   async function followMark() {
-    if (marked === null || !can.internetHeaders || marked.keys === shownKeys) return;
+    if (marked === null || !can.internetHeaders) return;
     const entries = entriesOrNull();
-    if (entries === null) {
-      await removeMark(t('unmarkedRecipientsChanged'));
+    const list = entries === null ? null : listOf(entries);
+    if (marked.keys === shownKeys && (marked.list === null || marked.list === list)) return;
+    // Marked before this pane opened (keys unknown): what the sealed list holds cannot be read back, so it
+    // is sealed again for what is shown, or the mark goes.
+    const earlier = marked.keys === '';
+    if (entries === null || list === null) {
+      await removeMark(t(earlier ? 'unmarkedEarlier' : 'unmarkedRecipientsChanged'));
       return;
     }
     try {
       await markSecure(item, can, { entries, seal: seal(), subjectKeyword: config.subjectKeyword, keys: shownKeys });
-      marked = { keys: shownKeys };
+      marked = { keys: shownKeys, list };
       rememberPhones(storage, entries);
-      setStatus('done', t('markUpdated'));
+      setStatus('done', t(earlier ? 'markedAlready' : 'markUpdated'));
     } catch (error) {
       await removeMark(t('unmarkedUpdateFailed', { message: officeText(error) }));
+    }
+  }
+
+  /** A number edited after marking: the mark follows it (on change, not on every keystroke). */
+  async function numberChanged() {
+    if (busy || marked === null) return;
+    busy = true;
+    try {
+      await followMark();
+    } finally {
+      busy = false;
+    }
+    if (refreshAfterBusy) {
+      refreshAfterBusy = false;
+      refresh();
     }
   }
 
@@ -376,7 +406,7 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
       else setStatus('error', t('errorOffice', { message: officeText(error) }));
       return;
     }
-    marked = { keys };
+    marked = { keys, list: listOf(entries) };
     showMarked();
     // Remember only numbers that really went into the message.
     if (result.mode === 'headers') rememberPhones(storage, entries);
@@ -459,14 +489,14 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
       item.addHandlerAsync(office.EventType.RecipientsChanged, () => { if (bound === item) refresh(); });
     }
     try {
-      if (await readMark(item, can, config.subjectKeyword)) marked = { keys: '' };
+      if (await readMark(item, can, config.subjectKeyword)) marked = { keys: '', list: null };
     } catch {
       // Unknown: treated as not marked; marking again is harmless.
     }
     await refresh();
     if (marked !== null && marked.keys === '') {
       // Marked earlier (another pane, or before the pane was re-opened): from now on it follows the recipients.
-      marked = { keys: shownKeys };
+      marked = { keys: shownKeys, list: null };
       setStatus('done', t('markedAlready'));
     }
     showMarked();
