@@ -16,6 +16,7 @@ public static class GatewayServiceCollectionExtensions
     {
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ClassificationOptions>().BindConfiguration(ClassificationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddAddinHeaders();
         services.AddSingleton<ISecureMessageHandler, VaultSecureMessageHandler>();
         services.AddSingleton<MessageClassifier>();
         services.AddSingleton<IMessageStore, SpoolMessageStore>();

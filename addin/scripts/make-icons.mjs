@@ -1,4 +1,4 @@
-// Draws the add-in's padlock icons (16, 32, 80 px) as PNG without any dependency.
+// Draws the add-in's padlock icons (16 to 128 px) as PNG without any dependency.
 // Run once with `node scripts/make-icons.mjs`; the PNGs are committed under web/assets/.
 import { deflateSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
@@ -82,4 +82,6 @@ function png(size) {
 }
 
 const out = fileURLToPath(new URL('../web/assets/', import.meta.url));
-for (const size of [16, 32, 80]) writeFileSync(`${out}icon-${size}.png`, png(size));
+// Button icons: 16, 32 and 80 px are required, 20, 24, 40, 48 and 64 px supported (manifest Icon element);
+// IconUrl is 64 px and HighResolutionIconUrl 128 px.
+for (const size of [16, 20, 24, 32, 40, 48, 64, 80, 128]) writeFileSync(`${out}icon-${size}.png`, png(size));

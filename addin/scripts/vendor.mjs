@@ -20,3 +20,21 @@ const msalVersion = JSON.parse(readFileSync(`${msalDir}package.json`, 'utf8')).v
 copyFileSync(`${msalDir}lib/msal-browser.min.js`, `${target}msal-browser.min.js`);
 copyFileSync(`${msalDir}LICENSE`, `${target}msal-browser.LICENSE.txt`);
 console.log(`vendored @azure/msal-browser ${msalVersion} into web/vendor/`);
+
+// age-encryption (typage, by age's author) as one ES module: the pane seals recipients' numbers to the
+// gateway's key with it. Bundled with esbuild because its own files import @noble/* by bare name.
+const ageDir = fileURLToPath(new URL('../node_modules/age-encryption/', import.meta.url));
+const ageVersion = JSON.parse(readFileSync(`${ageDir}package.json`, 'utf8')).version;
+const { build } = await import('esbuild');
+await build({
+  entryPoints: [fileURLToPath(new URL('./age-entry.mjs', import.meta.url))],
+  bundle: true,
+  format: 'esm',
+  target: 'es2020',
+  legalComments: 'inline',
+  banner: { js: `// age-encryption ${ageVersion} (https://github.com/FiloSottile/typage) with @noble/* and @scure/base, bundled by scripts/vendor.mjs.` },
+  outfile: `${target}age-encryption.js`,
+  logLevel: 'warning',
+});
+copyFileSync(`${ageDir}LICENSE`, `${target}age-encryption.LICENSE.txt`);
+console.log(`vendored age-encryption ${ageVersion} into web/vendor/`);

@@ -66,19 +66,23 @@ const input = (value = '') => ({ value });
 describe('createTokenSource', () => {
   test('signs in with nested app authentication for the API scope, silently first', async () => {
     const msal = fakeMsal();
-    const token = await createTokenSource(msal, signIn);
+    const source = await createTokenSource(msal, signIn);
 
-    assert.equal(await token(), 'token-silent');
+    assert.equal(await source.silent(), 'token-silent');
+    assert.equal(await source.interactive(), 'token-silent', 'interactive tries silent first too');
     assert.deepEqual(msal.calls.config.auth, { clientId: signIn.clientId, authority: signIn.authority });
-    assert.deepEqual(msal.calls.silent, [{ scopes: [signIn.apiScope] }]);
+    assert.deepEqual(msal.calls.silent, [{ scopes: [signIn.apiScope] }, { scopes: [signIn.apiScope] }]);
     assert.equal(msal.calls.popup.length, 0);
   });
 
-  test('falls back to a popup when silent sign-in is not possible', async () => {
+  test('silent never opens a popup; only interactive (the user asked) does', async () => {
     const msal = fakeMsal({ silent: new Error('InteractionRequiredAuthError: consent_required') });
-    const token = await createTokenSource(msal, signIn);
+    const source = await createTokenSource(msal, signIn);
 
-    assert.equal(await token(), 'token-popup');
+    await assert.rejects(source.silent());
+    await assert.rejects(source.silent());
+    assert.equal(msal.calls.popup.length, 0, 'no popup without the user asking');
+    assert.equal(await source.interactive(), 'token-popup');
     assert.equal(msal.calls.popup.length, 1);
   });
 });
@@ -86,11 +90,11 @@ describe('createTokenSource', () => {
 describe('lookUpPhones', () => {
   test('sends the addresses with the bearer token and keeps only numbers asked for', async () => {
     reset();
-    const token = await createTokenSource(fakeMsal(), signIn);
+    const token = (await createTokenSource(fakeMsal(), signIn)).silent;
 
     const result = await lookUpPhones({ token, addresses: ['Anna@Example.org', 'bo@example.net', 'cecilia@example.com'], url });
 
-    assert.deepEqual(result, { ok: true, phones: { 'anna@example.org': '+46701234567', 'bo@example.net': '+358401234567' } });
+    assert.deepEqual(result, { ok: true, phones: { 'anna@example.org': '+46701234567', 'bo@example.net': '+358401234567' }, failed: [] });
     assert.equal(received.length, 1);
     assert.equal(received[0].method, 'POST');
     assert.equal(received[0].authorization, 'Bearer token-silent');
@@ -99,7 +103,7 @@ describe('lookUpPhones', () => {
 
   test('sign-in refused: no request, reason signIn', async () => {
     reset();
-    const token = await createTokenSource(fakeMsal({ silent: new Error('no account'), popup: new Error('user_cancelled') }), signIn);
+    const token = (await createTokenSource(fakeMsal({ silent: new Error('no account'), popup: new Error('user_cancelled') }), signIn)).interactive;
 
     const result = await lookUpPhones({ token, addresses: ['anna@example.org'], url });
 
@@ -111,7 +115,7 @@ describe('lookUpPhones', () => {
     reset();
     state.status = 401;
     state.body = { title: 'Unauthorized' };
-    const token = await createTokenSource(fakeMsal(), signIn);
+    const token = (await createTokenSource(fakeMsal(), signIn)).silent;
 
     assert.deepEqual(await lookUpPhones({ token, addresses: ['anna@example.org'], url }), { ok: false, reason: 'unauthorized' });
   });
@@ -122,6 +126,16 @@ describe('lookUpPhones', () => {
     const token = async () => 't';
     assert.deepEqual(await lookUpPhones({ token, addresses: ['anna@example.org'], url }), { ok: false, reason: 'failed' });
     assert.deepEqual(await lookUpPhones({ token, addresses: ['anna@example.org'], url: 'http://127.0.0.1:1/addin/api/phones' }), { ok: false, reason: 'failed' });
+  });
+
+  test('per-address failures are reported for addresses asked about only; 429 is reason busy', async () => {
+    reset();
+    state.body = { phones: { 'anna@example.org': '+46701234567' }, failed: ['Bo@Example.net', 'stranger@elsewhere.se'] };
+    const token = async () => 't';
+    assert.deepEqual(await lookUpPhones({ token, addresses: ['anna@example.org', 'bo@example.net'], url }),
+      { ok: true, phones: { 'anna@example.org': '+46701234567' }, failed: ['bo@example.net'] });
+    state.status = 429;
+    assert.deepEqual(await lookUpPhones({ token, addresses: ['anna@example.org'], url }), { ok: false, reason: 'busy' });
   });
 
   test('no addresses: nothing is asked', async () => {

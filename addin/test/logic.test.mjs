@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as phoneLib from 'libphonenumber-js/mobile';
 import { normalisePhone } from '../web/phone.js';
 import {
-  buildSecureHeaders, headerSafeAddress, HeaderValueError, parsePhoneHeader, PHONE_HEADER, FLAG_HEADER,
+  buildSecureHeaders, headerSafeAddress, HeaderValueError, parsePhoneHeader, phoneList, SEALED_HEADER, FLAG_HEADER,
 } from '../web/headers.js';
 import { classifyRecipients, domainOf, isInternal } from '../web/recipients.js';
 import { withSubjectKeyword } from '../web/subject.js';
@@ -72,34 +72,33 @@ describe('normalisePhone', () => {
 });
 
 describe('header values', () => {
-  test('one flag header and one comma-separated phone list', () => {
-    const headers = buildSecureHeaders([
+  test('one flag header and the comma-separated phone list, sealed', async () => {
+    const sealed = [];
+    const headers = await buildSecureHeaders([
       { address: 'Anna@Example.org', phone: '+46701234567' },
       { address: 'bo@example.net', phone: '+358401234567' },
-    ]);
-    assert.deepEqual(headers, {
-      [FLAG_HEADER]: 'secure',
-      [PHONE_HEADER]: 'anna@example.org=+46701234567, bo@example.net=+358401234567',
-    });
-    assert.deepEqual(parsePhoneHeader(headers[PHONE_HEADER]), [
+    ], async (list) => { sealed.push(list); return 'SEALED'; });
+    assert.deepEqual(headers, { [FLAG_HEADER]: 'secure', [SEALED_HEADER]: 'SEALED' });
+    assert.deepEqual(sealed, ['anna@example.org=+46701234567, bo@example.net=+358401234567']);
+    assert.deepEqual(parsePhoneHeader(sealed[0]), [
       { address: 'anna@example.org', phone: '+46701234567' },
       { address: 'bo@example.net', phone: '+358401234567' },
     ]);
   });
 
-  test('without external recipients only the flag is set', () => {
-    assert.deepEqual(buildSecureHeaders([]), { 'X-SecureMailbox': 'secure' });
+  test('without external recipients only the flag is set, and nothing is sealed', async () => {
+    const seal = async () => assert.fail('nothing to seal');
+    assert.deepEqual(await buildSecureHeaders([], seal), { 'X-SecureMailbox': 'secure' });
   });
 
   test('the same address twice with the same number is written once', () => {
-    const headers = buildSecureHeaders([
+    assert.equal(phoneList([
       { address: 'anna@example.org', phone: '+46701234567' },
       { address: 'ANNA@example.org', phone: '+46701234567' },
-    ]);
-    assert.equal(headers[PHONE_HEADER], 'anna@example.org=+46701234567');
+    ]), 'anna@example.org=+46701234567');
   });
 
-  const refuses = (entry, kind) => assert.throws(() => buildSecureHeaders([entry]), (error) =>
+  const refuses = (entry, kind) => assert.throws(() => phoneList([entry]), (error) =>
     error instanceof HeaderValueError && error.kind === kind, JSON.stringify(entry));
 
   test('CR/LF, commas, "=" and spaces in an address are refused', () => {
@@ -123,7 +122,7 @@ describe('header values', () => {
   });
 
   test('conflicting numbers for one address are refused', () => {
-    assert.throws(() => buildSecureHeaders([
+    assert.throws(() => phoneList([
       { address: 'anna@example.org', phone: '+46701234567' },
       { address: 'Anna@example.org', phone: '+46709999999' },
     ]), HeaderValueError);

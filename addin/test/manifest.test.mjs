@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const manifestPath = `${repo}manifest.xml`;
-const schemaDir = fileURLToPath(new URL('../../../shared/schemas/office-addin/', import.meta.url));
+// ADDIN_SCHEMA_DIR points elsewhere when the repository is checked out without shared/ beside it.
+const schemaDir = process.env.ADDIN_SCHEMA_DIR
+  ? `${process.env.ADDIN_SCHEMA_DIR.replace(/\/?$/, '/')}`
+  : fileURLToPath(new URL('../../../shared/schemas/office-addin/', import.meta.url));
 const schema = `${schemaDir}OfficeAppManifestV1_1.xsd`;
 const manifest = readFileSync(manifestPath, 'utf8');
 
@@ -53,14 +56,29 @@ test('compose command: group, button, pinnable task pane, icons, permission, Mai
   assert.equal(xpath(`string(${button}/${local('Label')}/@resid)`), 'SendSecure.Label');
   assert.equal(xpath(`string(${button}/${local('Action')}/@*[local-name()='type'])`), 'ShowTaskpane');
   assert.equal(xpath(`string(${button}/${local('Action')}/${local('SupportsPinning')})`), 'true');
-  assert.equal(xpath(`count(${button}/${local('Icon')}/${local('Image')})`), '3');
-  for (const size of [16, 32, 80]) {
-    assert.ok(existsSync(`${repo}addin/web/assets/icon-${size}.png`), `icon-${size}.png`);
-    assert.match(manifest, new RegExp(`https://localhost:5001/addin/assets/icon-${size}\\.png`));
-    const png = readFileSync(`${repo}addin/web/assets/icon-${size}.png`);
-    assert.equal(png.readUInt32BE(16), size, `icon-${size}.png width`);
-    assert.equal(png.readUInt32BE(20), size, `icon-${size}.png height`);
+  // Button icons: 16, 32 and 80 px required, 20, 24, 40, 48 and 64 px supported; each file really has that size.
+  const pngSize = (file) => {
+    const png = readFileSync(`${repo}addin/web/assets/${file}`);
+    assert.equal(png.subarray(1, 4).toString('ascii'), 'PNG', file);
+    return [png.readUInt32BE(16), png.readUInt32BE(20)];
+  };
+  const buttonSizes = [16, 20, 24, 32, 40, 48, 64, 80];
+  for (const overrides of [`//${local('VersionOverrides')}[@*[local-name()='type']='VersionOverridesV1_0']`, v11]) {
+    const icon = `${overrides}/${local('Hosts')}//${local('Control')}[@*[local-name()='type']='Button']/${local('Icon')}`;
+    assert.equal(xpath(`count(${icon}/${local('Image')})`), String(buttonSizes.length));
+    for (const size of buttonSizes) {
+      const resid = xpath(`string(${icon}/${local('Image')}[@size='${size}']/@resid)`);
+      assert.ok(resid, `button icon ${size} px`);
+      const url = xpath(`string(${overrides}/${local('Resources')}/${local('Images')}/${local('Image')}[@id='${resid}']/@DefaultValue)`);
+      assert.match(url, /^https:\/\/localhost:5001\/addin\/assets\/icon-\d+\.png$/, `${resid} url`);
+      assert.deepEqual(pngSize(url.split('/').pop()), [size, size], `${url} is ${size} px`);
+    }
   }
+  // The add-in's own icons: IconUrl 64 px, HighResolutionIconUrl 128 px.
+  const iconUrl = xpath(`string(/${local('OfficeApp')}/${local('IconUrl')}/@DefaultValue)`);
+  const highRes = xpath(`string(/${local('OfficeApp')}/${local('HighResolutionIconUrl')}/@DefaultValue)`);
+  assert.deepEqual(pngSize(iconUrl.split('/').pop()), [64, 64], iconUrl);
+  assert.deepEqual(pngSize(highRes.split('/').pop()), [128, 128], highRes);
 });
 
 test('labels exist in English (default) and Swedish, in every version override', () => {

@@ -9,11 +9,23 @@ import vm from 'node:vm';
 import { OfficeMockObject } from 'office-addin-mock';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
-const schema = fileURLToPath(new URL('../../../shared/schemas/office-addin/OfficeAppManifestV1_1.xsd', import.meta.url));
-const script = readFileSync(new URL('../web/launchevent.js', import.meta.url), 'utf8');
+const schema = process.env.ADDIN_SCHEMA_DIR
+  ? `${process.env.ADDIN_SCHEMA_DIR.replace(/\/?$/, '/')}OfficeAppManifestV1_1.xsd`
+  : fileURLToPath(new URL('../../../shared/schemas/office-addin/OfficeAppManifestV1_1.xsd', import.meta.url));
+const source = readFileSync(new URL('../web/launchevent.js', import.meta.url), 'utf8');
+/** What the portal does when it serves the file (portal/Addin/AddinLaunchEventScript.cs). */
+const withKeywords = (keywords) => source.replace(/\/\*keywords\*\/.*?\/\*end keywords\*\//s, `/*keywords*/${JSON.stringify(keywords)}/*end keywords*/`);
 
 /** Runs launchevent.js against a compose item; returns what event.completed received. */
-function loadScript({ subject = '', body = '', headers = {}, mailboxVersion = '1.12', displayLanguage = 'en-US', bodyError = false } = {}) {
+function loadScript({
+  subject = '', body = '', headers = {}, mailboxVersion = '1.12', displayLanguage = 'en-US', bodyError = false,
+  keywords = null, to = [], cc = [], bcc = [], markedFor = undefined,
+} = {}) {
+  const script = keywords ? withKeywords(keywords) : source;
+  const list = (addresses) => ({ getAsync: (cb) => cb(ok(addresses.map((emailAddress) => ({ emailAddress })))) });
+  const session = {
+    getAsync: (name, cb) => cb(markedFor === undefined ? { status: 'failed', error: { code: 9057 } } : ok(markedFor)),
+  };
   const associated = {};
   const ok = (value) => ({ status: 'succeeded', value });
   const office = new OfficeMockObject({
@@ -23,6 +35,10 @@ function loadScript({ subject = '', body = '', headers = {}, mailboxVersion = '1
       mailbox: {
         item: {
           subject: { getAsync: (cb) => cb(ok(subject)) },
+          to: list(to),
+          cc: list(cc),
+          bcc: list(bcc),
+          sessionData: session,
           body: { getAsync: (type, cb) => cb(bodyError ? { status: 'failed', error: { message: 'x' } } : ok(type === 'text' ? body : `<p>${body}</p>`)) },
           internetHeaders: {
             getAsync: (names, cb) => cb(ok(Object.fromEntries(names.filter((n) => n in headers).map((n) => [n, headers[n]])))),
@@ -95,6 +111,35 @@ describe('onMessageSendHandler', () => {
   test('a number in the subject counts too; an unreadable body does not block', async () => {
     assert.equal((await loadScript({ subject: 'Ang. 811218-9876', bodyError: true }).send()).allowEvent, false);
     assert.deepEqual(await loadScript({ subject: 'Remiss', bodyError: true }).send(), { allowEvent: true });
+  });
+});
+
+describe('configured keywords and the recipients the mark was made for', () => {
+  test('the portal writes the configured keywords in; the defaults are gone then', async () => {
+    const body = 'Personnummer 811218-9876';
+    assert.deepEqual(await loadScript({ keywords: ['[hemligt]'], subject: 'Svar [HEMLIGT]', body }).send(), { allowEvent: true });
+    assert.equal((await loadScript({ keywords: ['[hemligt]'], subject: 'Svar [secure]', body }).send()).allowEvent, false);
+    assert.deepEqual(await loadScript({ subject: 'Svar [säker]', body }).send(), { allowEvent: true }, 'unserved file: the defaults');
+  });
+
+  test('flagged, recipients as marked (any order, any case): sent', async () => {
+    const markedFor = ['anna@example.org', 'bo@example.net', 'x@example.se'].join('\n');
+    const result = await loadScript({ headers: { 'X-SecureMailbox': 'secure' }, to: ['Bo@example.net'], cc: ['x@example.se'], bcc: ['anna@example.org'], markedFor }).send();
+    assert.deepEqual(result, { allowEvent: true });
+  });
+
+  test('flagged, a recipient added after marking: stopped with a message that says to open the pane', async () => {
+    const markedFor = ['anna@example.org'].join('\n');
+    const result = await loadScript({ headers: { 'X-SecureMailbox': 'secure' }, to: ['anna@example.org'], bcc: ['ny@example.net'], markedFor, mailboxVersion: '1.14' }).send();
+    assert.equal(result.allowEvent, false);
+    assert.match(result.errorMessage, /recipients changed after the message was marked/);
+    assert.equal(result.commandId, 'SecureMailbox.Compose.SendSecure');
+    const sv = await loadScript({ headers: { 'X-SecureMailbox': 'secure' }, to: [], markedFor, displayLanguage: 'sv-SE' }).send();
+    assert.match(sv.errorMessage, /Mottagarna ändrades/);
+  });
+
+  test('flagged without the pane\'s record (another device, a script): sent', async () => {
+    assert.deepEqual(await loadScript({ headers: { 'X-SecureMailbox': 'secure' }, to: ['anna@example.org'] }).send(), { allowEvent: true });
   });
 });
 

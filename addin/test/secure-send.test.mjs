@@ -1,12 +1,19 @@
-// The "Send secure" flow against an Outlook compose item mocked with office-addin-mock.
-import { test, describe } from 'node:test';
+// Marking, unmarking and sending against the Office stub built from @types/office-js (wrapped in
+// office-addin-mock), at every Mailbox level the pane distinguishes.
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as phoneLib from 'libphonenumber-js/mobile';
-import { outlookMock } from './helpers/outlook-mock.mjs';
-import { capabilities, markSecureAndSend } from '../web/secure-send.js';
+import { officeApi, outlookMock, versionAtMost } from './helpers/outlook-mock.mjs';
+import { requirementOf } from './helpers/office-api.mjs';
+import { capabilities, markSecure, MARKED_FOR_KEY, readMark, recipientKeys, sendItem, unmark } from '../web/secure-send.js';
 import { classifyRecipients, readRecipients } from '../web/recipients.js';
 import { normalisePhone } from '../web/phone.js';
-import { HeaderValueError, parsePhoneHeader } from '../web/headers.js';
+import { HeaderValueError, PHONE_HEADER, SEALED_HEADER } from '../web/headers.js';
+import { SealError, sealerFor } from '../web/seal.js';
 import { OfficeCallError } from '../web/office-async.js';
 
 const organisation = ['example.se'];
@@ -24,129 +31,170 @@ const mixedRecipients = {
     { emailAddress: 'anna@example.org', displayName: 'Anna (Bcc)' },
   ],
 };
-// What the user typed for each external recipient.
 const typed = {
   'anna@example.org': '070-123 45 67',
   'bo@example.net': '+358 40 123 4567',
   'cecilia@example.com': '0046 73 987 65 43',
 };
 
-/** The pane's own path from recipients to entries: read, classify, normalise. */
-async function entriesFor(office) {
-  const recipients = classifyRecipients(await readRecipients(office.context.mailbox.item), organisation);
-  return recipients.filter((r) => r.external).map((r) => {
-    const outcome = normalisePhone(phoneLib, typed[r.key], 'SE');
-    assert.equal(outcome.ok, true, r.key);
-    return { address: r.key, phone: outcome.e164 };
-  });
+let dir;
+let gateway;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'smbx-send-'));
+  const file = join(dir, 'gateway.key');
+  assert.equal(spawnSync('age-keygen', ['-o', file]).status, 0, 'the stock age-keygen tool is needed');
+  gateway = { file, recipient: spawnSync('age-keygen', ['-y', file]).stdout.toString().trim() };
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+const openSealed = (value) => {
+  const run = spawnSync('age', ['-d', '-i', gateway.file], { input: Buffer.from(value.replace(/\s+/g, ''), 'base64') });
+  assert.equal(run.status, 0, run.stderr.toString());
+  return run.stdout.toString();
+};
+
+async function recipientsOf(item) {
+  return classifyRecipients(await readRecipients(item), organisation);
+}
+function entriesFrom(recipients) {
+  return recipients.filter((r) => r.external).map((r) => ({ address: r.key, phone: normalisePhone(phoneLib, typed[r.key], 'SE').e164 }));
 }
 
-describe('markSecureAndSend with Mailbox 1.8', () => {
-  test('sets the flag and one phone list for the external To/Cc/Bcc recipients only', async () => {
-    const { office, calls } = outlookMock({ ...mixedRecipients, mailboxVersion: '1.8' });
-    const entries = await entriesFor(office);
-    const progress = [];
-    const result = await markSecureAndSend(office, { entries, onProgress: (stage) => progress.push(stage) });
+const LEVELS = ['1.1', '1.3', '1.5', '1.7', '1.8', '1.11', '1.15'];
 
-    assert.equal(calls.headers.length, 1);
-    assert.deepEqual(calls.headers[0], {
-      'X-SecureMailbox': 'secure',
-      'X-SecureMailbox-Phone': 'anna@example.org=+46701234567, bo@example.net=+358401234567, cecilia@example.com=+46739876543',
+describe('capabilities follow the requirement sets declared in @types/office-js', () => {
+  for (const level of LEVELS) {
+    test(`Mailbox ${level}`, () => {
+      const { office } = outlookMock({ ...mixedRecipients, mailboxVersion: level });
+      const can = capabilities(office);
+      const at = (iface, member) => versionAtMost(requirementOf(officeApi, iface, member), level);
+      assert.equal(can.internetHeaders, at('MessageCompose', 'internetHeaders'));
+      assert.equal(can.send, at('MessageCompose', 'sendAsync'));
+      assert.equal(can.sessionData, at('MessageCompose', 'sessionData'));
+      assert.equal(can.recipientsChanged, at('MessageCompose', 'addHandlerAsync'));
+      assert.equal(can.itemChanged, at('Mailbox', 'addHandlerAsync'));
     });
-    assert.deepEqual(parsePhoneHeader(calls.headers[0]['X-SecureMailbox-Phone']).map((p) => p.address),
-      ['anna@example.org', 'bo@example.net', 'cecilia@example.com']);
-    assert.equal(result.mode, 'headers');
-    assert.equal(result.sent, false, 'Mailbox 1.8 has no sendAsync: the user presses Send');
-    assert.equal(calls.sends, 0);
-    assert.deepEqual(calls.subjects, [], 'the subject is left alone when headers work');
-    assert.deepEqual(progress, ['working', 'flagged']);
+    test(`Mailbox ${level} in a host that exposes unsupported members: isSetSupported decides`, () => {
+      const { office } = outlookMock({ ...mixedRecipients, mailboxVersion: level, exposeUnsupported: true });
+      const can = capabilities(office);
+      assert.equal(can.internetHeaders, versionAtMost('1.8', level));
+      assert.equal(can.send, versionAtMost('1.15', level));
+      assert.equal(can.sessionData, versionAtMost('1.11', level));
+    });
+  }
+
+  test('the declared sets the pane relies on are the ones its comments name', () => {
+    assert.equal(requirementOf(officeApi, 'MessageCompose', 'internetHeaders'), '1.8');
+    assert.equal(requirementOf(officeApi, 'InternetHeaders', 'removeAsync'), '1.8');
+    assert.equal(requirementOf(officeApi, 'MessageCompose', 'sessionData'), '1.11');
+    assert.equal(requirementOf(officeApi, 'MessageCompose', 'sendAsync'), '1.15');
+    assert.equal(requirementOf(officeApi, 'MessageCompose', 'addHandlerAsync'), '1.7');
+    assert.equal(requirementOf(officeApi, 'Mailbox', 'addHandlerAsync'), '1.5');
   });
 
-  test('only internal recipients: the flag alone', async () => {
-    const { office, calls } = outlookMock({ to: [{ emailAddress: 'kollega@example.se' }] });
-    await markSecureAndSend(office, { entries: [] });
-    assert.deepEqual(calls.headers, [{ 'X-SecureMailbox': 'secure' }]);
-  });
-
-  test('an error from internetHeaders.setAsync is reported and nothing is sent', async () => {
-    const { office, calls } = outlookMock({ ...mixedRecipients, mailboxVersion: '1.15', headersError: { code: 9041, name: 'InternalError', message: 'The header limit was reached.' } });
-    await assert.rejects(markSecureAndSend(office, { entries: await entriesFor(office) }), (error) =>
-      error instanceof OfficeCallError && error.stage === 'flag' && error.code === 9041
-      && error.officeMessage === 'The header limit was reached.');
-    assert.equal(calls.sends, 0);
-    assert.ok(!calls.order.includes('sendAsync'));
-  });
-
-  test('an unsafe value is refused before the item is touched', async () => {
-    const { office, calls } = outlookMock({ ...mixedRecipients });
-    await assert.rejects(markSecureAndSend(office, {
-      entries: [{ address: 'anna@example.org', phone: '+46701234567\r\nBcc: eve@evil.example' }],
-    }), HeaderValueError);
-    await assert.rejects(markSecureAndSend(office, {
-      entries: [{ address: 'anna@example.org, eve@evil.example', phone: '+46701234567' }],
-    }), HeaderValueError);
-    assert.deepEqual(calls.headers, []);
-    assert.ok(!calls.order.includes('internetHeaders.setAsync'));
+  test('NestedAppAuth is asked for separately', () => {
+    assert.equal(capabilities(outlookMock({ mailboxVersion: '1.15' }).office).nestedAppAuth, false);
+    assert.equal(capabilities(outlookMock({ mailboxVersion: '1.15', nestedAppAuth: true }).office).nestedAppAuth, true);
   });
 });
 
-describe('markSecureAndSend with Mailbox 1.15', () => {
-  test('flags, then sends with item.sendAsync', async () => {
+describe('markSecure with internet headers', () => {
+  for (const level of ['1.8', '1.11', '1.15']) {
+    test(`Mailbox ${level}: the flag and the sealed list of every external recipient (Bcc included), nothing in clear`, async () => {
+      const { office, calls, controls } = outlookMock({ ...mixedRecipients, mailboxVersion: level });
+      const item = office.context.mailbox.item;
+      const can = capabilities(office);
+      const recipients = await recipientsOf(item);
+      const keys = recipientKeys(recipients);
+
+      const result = await markSecure(item, can, { entries: entriesFrom(recipients), seal: sealerFor(gateway.recipient), subjectKeyword: '[secure]', keys });
+
+      assert.equal(result.mode, 'headers');
+      const headers = controls.headers();
+      assert.deepEqual(Object.keys(headers).sort(), ['X-SecureMailbox', SEALED_HEADER].sort());
+      assert.equal(headers['X-SecureMailbox'], 'secure');
+      assert.equal(PHONE_HEADER in headers, false);
+      assert.doesNotMatch(JSON.stringify(headers), /example|@|4670/);
+      assert.equal(openSealed(headers[SEALED_HEADER]),
+        'anna@example.org=+46701234567, bo@example.net=+358401234567, cecilia@example.com=+46739876543');
+      assert.deepEqual(calls.subjects, []);
+      assert.deepEqual(calls.violations, []);
+      if (versionAtMost('1.11', level)) assert.deepEqual(controls.session(), { [MARKED_FOR_KEY]: keys });
+      else assert.equal(calls.session.length, 0);
+    });
+  }
+
+  test('an unusable value is refused before Outlook is touched', async () => {
     const { office, calls } = outlookMock({ ...mixedRecipients, mailboxVersion: '1.15' });
-    assert.deepEqual(capabilities(office), { internetHeaders: true, send: true });
-    const progress = [];
-    const result = await markSecureAndSend(office, { entries: await entriesFor(office), onProgress: (s) => progress.push(s) });
-    assert.equal(result.sent, true);
-    assert.equal(calls.sends, 1);
-    assert.deepEqual(calls.order.slice(-2), ['internetHeaders.setAsync', 'sendAsync']);
-    assert.deepEqual(progress, ['working', 'flagged', 'sending']);
+    const item = office.context.mailbox.item;
+    await assert.rejects(markSecure(item, capabilities(office), {
+      entries: [{ address: 'anna@example.org\r\nBcc: x@evil.example', phone: '+46701234567' }], seal: sealerFor(gateway.recipient), subjectKeyword: '[secure]',
+    }), HeaderValueError);
+    await assert.rejects(markSecure(item, capabilities(office), {
+      entries: [{ address: 'anna@example.org', phone: '+46701234567' }], seal: sealerFor(null), subjectKeyword: '[secure]',
+    }), SealError);
+    assert.deepEqual(calls.order, []);
   });
 
-  test('a failing sendAsync is reported as a send error after the flag was set', async () => {
-    const { office, calls } = outlookMock({ ...mixedRecipients, mailboxVersion: '1.15', sendError: { code: 9043, message: 'Send failed.' } });
-    await assert.rejects(markSecureAndSend(office, { entries: await entriesFor(office) }), (error) =>
-      error.stage === 'send' && error.officeMessage === 'Send failed.' && error.result.mode === 'headers');
-    assert.equal(calls.headers.length, 1);
+  test('marking again for internal recipients only drops the earlier sealed list', async () => {
+    const { office, controls } = outlookMock({ ...mixedRecipients, mailboxVersion: '1.8' });
+    const item = office.context.mailbox.item;
+    const can = capabilities(office);
+    await markSecure(item, can, { entries: entriesFrom(await recipientsOf(item)), seal: sealerFor(gateway.recipient), subjectKeyword: '[secure]' });
+    assert.ok(SEALED_HEADER in controls.headers());
+
+    await markSecure(item, can, { entries: [], seal: sealerFor(gateway.recipient), subjectKeyword: '[secure]' });
+
+    assert.deepEqual(controls.headers(), { 'X-SecureMailbox': 'secure' });
+  });
+
+  test('Outlook refusing the headers is an OfficeCallError', async () => {
+    const { office } = outlookMock({ ...mixedRecipients, mailboxVersion: '1.8', errors: { 'internetHeaders.setAsync': { code: 9020, message: 'Generic error' } } });
+    const item = office.context.mailbox.item;
+    await assert.rejects(markSecure(item, capabilities(office), { entries: [], seal: sealerFor(gateway.recipient), subjectKeyword: '[secure]' }),
+      (error) => error instanceof OfficeCallError && /Generic error/.test(error.message));
+  });
+
+  test('unmark removes the flag and the sealed list; readMark sees it', async () => {
+    const { office, controls } = outlookMock({ ...mixedRecipients, mailboxVersion: '1.15' });
+    const item = office.context.mailbox.item;
+    const can = capabilities(office);
+    await markSecure(item, can, { entries: entriesFrom(await recipientsOf(item)), seal: sealerFor(gateway.recipient), subjectKeyword: '[secure]', keys: 'x' });
+    assert.equal(await readMark(item, can, '[secure]'), true);
+
+    await unmark(item, can, { subjectKeyword: '[secure]' });
+
+    assert.deepEqual(controls.headers(), {});
+    assert.deepEqual(controls.session(), {});
+    assert.equal(await readMark(item, can, '[secure]'), false);
+  });
+
+  test('sendItem sends what the item holds at that moment', async () => {
+    const { office, calls } = outlookMock({ ...mixedRecipients, mailboxVersion: '1.15' });
+    const item = office.context.mailbox.item;
+    await markSecure(item, capabilities(office), { entries: [], seal: sealerFor(gateway.recipient), subjectKeyword: '[secure]' });
+    await sendItem(item);
+    assert.equal(calls.sends, 1);
+    assert.deepEqual(calls.sent[0].headers, { 'X-SecureMailbox': 'secure' });
   });
 });
 
-describe('markSecureAndSend without Mailbox 1.8 (subject keyword fallback)', () => {
-  test('adds the keyword to the subject and sets no headers', async () => {
-    const { office, calls, subject } = outlookMock({ ...mixedRecipients, mailboxVersion: '1.7', subject: 'Remiss 2026-11' });
-    assert.deepEqual(capabilities(office), { internetHeaders: false, send: false });
-    const result = await markSecureAndSend(office, { entries: [], subjectKeyword: '[secure]' });
-    assert.equal(result.mode, 'subject');
-    assert.equal(result.sent, false);
-    assert.equal(subject(), '[secure] Remiss 2026-11');
-    assert.deepEqual(calls.headers, []);
-  });
+describe('below Mailbox 1.8: the subject keyword', () => {
+  for (const exposeUnsupported of [false, true]) {
+    test(`adds the keyword once and removes it on unmark${exposeUnsupported ? ' (host exposes unsupported members)' : ''}`, async () => {
+      const { office, calls, controls } = outlookMock({ ...mixedRecipients, subject: 'Provsvar', mailboxVersion: '1.7', exposeUnsupported });
+      const item = office.context.mailbox.item;
+      const can = capabilities(office);
 
-  test('pressing the button twice does not add the keyword twice', async () => {
-    const { office, calls, subject } = outlookMock({ mailboxVersion: '1.5', subject: 'Remiss' });
-    await markSecureAndSend(office, { subjectKeyword: '[säker]' });
-    await markSecureAndSend(office, { subjectKeyword: '[säker]' });
-    assert.equal(subject(), '[säker] Remiss');
-    assert.deepEqual(calls.subjects, ['[säker] Remiss'], 'the second press must not call setAsync');
-  });
+      const first = await markSecure(item, can, { entries: entriesFrom(await recipientsOf(item)), seal: sealerFor(gateway.recipient), subjectKeyword: '[secure]' });
+      await markSecure(item, can, { entries: [], seal: sealerFor(gateway.recipient), subjectKeyword: '[secure]' });
 
-  test('a subject that already holds the keyword is left as it is', async () => {
-    const { office, calls } = outlookMock({ mailboxVersion: '1.1', subject: 'SV: [SECURE] Remiss' });
-    const result = await markSecureAndSend(office, { subjectKeyword: '[secure]' });
-    assert.equal(result.subject, 'SV: [SECURE] Remiss');
-    assert.deepEqual(calls.subjects, []);
-  });
-
-  test('an error from subject.setAsync is reported', async () => {
-    const { office } = outlookMock({ mailboxVersion: '1.7', subject: 'Remiss', subjectError: { code: 5001, message: 'Internal error.' } });
-    await assert.rejects(markSecureAndSend(office, {}), (error) => error.stage === 'flag' && error.officeMessage === 'Internal error.');
-  });
-
-  test('a client that reports 1.8 but lacks internetHeaders also falls back', async () => {
-    const { office, calls, subject } = outlookMock({ mailboxVersion: '1.7', subject: 'x' });
-    office.context.requirements.isSetSupported = () => true; // claims everything, has neither API
-    assert.deepEqual(capabilities(office), { internetHeaders: false, send: false });
-    await markSecureAndSend(office, { subjectKeyword: '[secure]' });
-    assert.equal(subject(), '[secure] x');
-    assert.deepEqual(calls.headers, []);
-  });
+      assert.equal(first.mode, 'subject');
+      assert.deepEqual(calls.subjects, ['[secure] Provsvar']);
+      assert.equal(calls.headers.length, 0, 'no header call at all');
+      assert.deepEqual(calls.violations, []);
+      assert.equal(await readMark(item, can, '[secure]'), true);
+      await unmark(item, can, { subjectKeyword: '[SECURE]' });
+      assert.equal(controls.subject(), 'Provsvar');
+    });
+  }
 });

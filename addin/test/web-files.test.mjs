@@ -45,7 +45,19 @@ test('the vendored libphonenumber-js bundle is the installed version', () => {
 
 test('dev dependencies are pinned to exact versions', () => {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-  for (const name of ['office-addin-mock', 'libphonenumber-js', 'playwright-core']) {
+  for (const name of ['office-addin-mock', 'libphonenumber-js', 'playwright-core', 'age-encryption', 'esbuild', '@types/office-js']) {
     assert.match(pkg.devDependencies[name] ?? '', /^\d+\.\d+\.\d+$/, name);
   }
+});
+
+test('the vendored age-encryption bundle is what the installed package builds to', async () => {
+  const { build } = await import('esbuild');
+  const vendored = readFileSync(`${web}vendor/age-encryption.js`, 'utf8');
+  const out = await build({
+    entryPoints: [fileURLToPath(new URL('../scripts/age-entry.mjs', import.meta.url))],
+    bundle: true, format: 'esm', target: 'es2020', legalComments: 'inline', write: false, logLevel: 'silent',
+  });
+  const fresh = out.outputFiles[0].text;
+  assert.ok(vendored.endsWith(fresh), 'web/vendor/age-encryption.js differs from node_modules: run `npm run vendor` and commit it');
+  assert.match(vendored, /^\/\/ age-encryption \d+\.\d+\.\d+ /);
 });

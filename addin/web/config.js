@@ -1,4 +1,5 @@
 // Loads /addin/config.json (relative to the page, so it works under the portal's /addin/).
+import { isAgeRecipient } from './seal.js';
 
 export const DEFAULT_CONFIG = Object.freeze({
   organisationDomains: [],
@@ -7,6 +8,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   portalBaseUrl: '',
   graphLookup: false,
   signIn: null,
+  gatewayRecipient: null,
 });
 
 /** Checks and normalises the JSON the portal serves; throws with the setting's name. */
@@ -34,6 +36,8 @@ export function parseConfig(json) {
     ? Object.freeze({ clientId: signIn.clientId.trim(), authority: signIn.authority.trim(), apiScope: signIn.apiScope.trim() })
     : null;
   if (!config.signIn) config.graphLookup = false;
+  // The gateway's public key (age1…) the phone list is sealed to; null when the portal has none yet.
+  config.gatewayRecipient = isAgeRecipient(config.gatewayRecipient) ? config.gatewayRecipient : null;
   return Object.freeze(config);
 }
 

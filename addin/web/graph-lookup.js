@@ -4,7 +4,7 @@
 // is: the functions here return a reason for the pane to show and never throw.
 import { isE164 } from './headers.js';
 
-export const LOOKUP_REASONS = Object.freeze(['signIn', 'unauthorized', 'failed']);
+export const LOOKUP_REASONS = Object.freeze(['signIn', 'unauthorized', 'busy', 'failed']);
 
 /** Loads the MSAL.js browser bundle once (a classic script that sets globalThis.msal). */
 export function loadMsal(doc, src = 'vendor/msal-browser.min.js') {
@@ -20,8 +20,10 @@ export function loadMsal(doc, src = 'vendor/msal-browser.min.js') {
 }
 
 /**
- * A token source for the portal's API: silent first (Outlook's signed-in account, through the
- * host's broker), then a popup when the user must consent or sign in again.
+ * A token source for the portal's API with nested app authentication (call only where
+ * isSetSupported('NestedAppAuth', '1.1')): `silent()` never shows anything (Outlook's signed-in
+ * account, through the host's broker) and is what automatic look-ups use; `interactive()` may open
+ * a sign-in or consent popup and is called only when the user asks for it.
  * signIn: { clientId, authority, apiScope } from config.json.
  */
 export async function createTokenSource(msal, signIn) {
@@ -30,21 +32,24 @@ export async function createTokenSource(msal, signIn) {
     cache: { cacheLocation: 'localStorage' },
   });
   const request = { scopes: [signIn.apiScope] };
-  return async function token() {
-    try {
-      const result = await app.acquireTokenSilent(request);
-      if (result?.accessToken) return result.accessToken;
-    } catch {
-      // Silent sign-in not possible (consent, MFA, no account): ask the user once.
-    }
-    const result = await app.acquireTokenPopup(request);
+  const token = (result) => {
     if (!result?.accessToken) throw new Error('no access token');
     return result.accessToken;
+  };
+  return {
+    silent: async () => token(await app.acquireTokenSilent(request)),
+    interactive: async () => {
+      try {
+        return token(await app.acquireTokenSilent(request));
+      } catch {
+        return token(await app.acquireTokenPopup(request));
+      }
+    },
   };
 }
 
 /**
- * Asks the API for the numbers of `addresses` (lowercased). Returns { ok: true, phones } with only
+ * Asks the API for the numbers of `addresses` (lowercased). Returns { ok: true, phones, failed } with only
  * addresses that were asked for and E.164 numbers, or { ok: false, reason } (see LOOKUP_REASONS).
  */
 export async function lookUpPhones({ token, fetchImpl = globalThis.fetch, addresses, url = 'api/phones' }) {
@@ -69,6 +74,7 @@ export async function lookUpPhones({ token, fetchImpl = globalThis.fetch, addres
     return { ok: false, reason: 'failed' };
   }
   if (response.status === 401 || response.status === 403) return { ok: false, reason: 'unauthorized' };
+  if (response.status === 429) return { ok: false, reason: 'busy' };
   if (!response.ok) return { ok: false, reason: 'failed' };
   let body;
   try {
@@ -82,7 +88,9 @@ export async function lookUpPhones({ token, fetchImpl = globalThis.fetch, addres
     const key = address.toLowerCase();
     if (asked.has(key) && isE164(phone)) phones[key] = phone;
   }
-  return { ok: true, phones };
+  // Addresses the portal could not look up this time (Graph failed for them); the others are answered.
+  const failed = Array.isArray(body?.failed) ? body.failed.map((a) => String(a).toLowerCase()).filter((a) => asked.has(a)) : [];
+  return { ok: true, phones, failed };
 }
 
 /**

@@ -1,13 +1,15 @@
-// Builds the X-SecureMailbox headers. Wire format (see addin/README.md):
+// The recipient -> number list and the X-SecureMailbox headers. Wire format (see addin/README.md):
 //   X-SecureMailbox: secure
-//   X-SecureMailbox-Phone: anna@example.org=+46701234567, bo@example.net=+46707654321
-// Internet headers set through Office.js are a name -> value map, so all recipients share
-// one header. Values are checked here because they become raw header text: CR/LF would
-// inject headers, and ',' or '=' would corrupt the list.
+//   X-SecureMailbox-Sealed: <base64 of an age file, encrypted to the gateway's key, whose plaintext is the list>
+// The list is "anna@example.org=+46701234567, bo@example.net=+46707654321". The add-in never
+// writes it in clear: a copy that reaches internal recipients directly would show every number
+// and every Bcc address. (The gateway still reads the plain X-SecureMailbox-Phone form from
+// scripts.) Values are checked here because ',' or '=' would corrupt the list.
 
 export const FLAG_HEADER = 'X-SecureMailbox';
 export const FLAG_VALUE = 'secure';
 export const PHONE_HEADER = 'X-SecureMailbox-Phone';
+export const SEALED_HEADER = 'X-SecureMailbox-Sealed';
 
 const E164 = /^\+[1-9][0-9]{6,14}$/;
 // RFC 5322 dot-atom local part without '=' (our separator). Quoted local parts are refused.
@@ -55,10 +57,10 @@ export function isE164(phone) {
 }
 
 /**
- * The headers for a secure message. `entries` is [{ address, phone }] for the external
- * recipients; each phone must already be E.164. Throws HeaderValueError on anything unsafe.
+ * The phone list for `entries` ([{ address, phone }], phones already E.164), or '' when empty.
+ * Throws HeaderValueError on anything unsafe or ambiguous.
  */
-export function buildSecureHeaders(entries = []) {
+export function phoneList(entries = []) {
   const pairs = new Map();
   for (const { address, phone } of entries) {
     const safeAddress = headerSafeAddress(address);
@@ -68,10 +70,17 @@ export function buildSecureHeaders(entries = []) {
     if (earlier !== undefined && earlier !== phone) throw new HeaderValueError('duplicate address', address);
     pairs.set(safeAddress, phone);
   }
+  return [...pairs].map(([address, phone]) => `${address}=${phone}`).join(', ');
+}
+
+/**
+ * The headers for a secure message: the flag, and the list sealed with `seal(list)` (an async
+ * function returning the header value) when there are external recipients.
+ */
+export async function buildSecureHeaders(entries, seal) {
+  const list = phoneList(entries);
   const headers = { [FLAG_HEADER]: FLAG_VALUE };
-  if (pairs.size > 0) {
-    headers[PHONE_HEADER] = [...pairs].map(([address, phone]) => `${address}=${phone}`).join(', ');
-  }
+  if (list !== '') headers[SEALED_HEADER] = await seal(list);
   return headers;
 }
 

@@ -23,11 +23,9 @@ internal sealed class VaultSecureMessageHandler(
     NotificationStager notifications,
     BounceComposer bounces,
     IOptions<ClassificationOptions> classification,
+    AddinPhoneHeaders phoneHeaders,
     ILogger<VaultSecureMessageHandler> logger) : ISecureMessageHandler
 {
-    /// <summary>The header that carries recipients' mobile numbers (one per recipient, or a comma-separated list).</summary>
-    public const string PhoneHeader = "X-SecureMailbox-Phone";
-
     public bool IsAvailable => true;
 
     public async Task HandleAsync(string spoolPath, SpoolEnvelope envelope, CancellationToken cancellationToken)
@@ -36,7 +34,7 @@ internal sealed class VaultSecureMessageHandler(
         var file = new FileStream(spoolPath, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.Asynchronous);
         await using var window = new SubStream(file, 0, envelope.MessageLength);
         using var message = await MimeMessage.LoadAsync(window, persistent: true, cancellationToken);
-        var phones = ReadPhones(message.Headers);
+        var phones = phoneHeaders.Read(message.Headers);
         MessageRewriter.RemovePrivateHeaders(message.Headers);
         var subject = RemoveKeywords(message.Subject ?? "");
         if (!string.Equals(subject, message.Subject ?? "", StringComparison.Ordinal))
@@ -135,29 +133,6 @@ internal sealed class VaultSecureMessageHandler(
         "The message was sent securely, but not to the recipients below: they have no SecureMailbox account yet and no valid mobile number was given. " +
         "Nothing was sent to them in clear. Add the recipient's mobile number with the \"Send secure\" button in Outlook " +
         "(it sets the header X-SecureMailbox-Phone: address=+46701234567) and send the message to them again.";
-
-    /// <summary>Reads <c>X-SecureMailbox-Phone</c> headers: <c>address=number</c>, one per header or comma-separated.</summary>
-    internal static Dictionary<string, string> ReadPhones(HeaderList headers)
-    {
-        var phones = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var header in headers.Where(h => h.Field.Equals(PhoneHeader, StringComparison.OrdinalIgnoreCase)))
-        {
-            foreach (var pair in header.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                var equals = pair.LastIndexOf('=');
-                if (equals <= 0 || equals == pair.Length - 1)
-                {
-                    continue;
-                }
-                var address = VaultWriter.Normalise(pair[..equals]);
-                if (address.Contains('@', StringComparison.Ordinal))
-                {
-                    phones[address] = pair[(equals + 1)..].Trim();
-                }
-            }
-        }
-        return phones;
-    }
 
     private string RemoveKeywords(string subject)
     {

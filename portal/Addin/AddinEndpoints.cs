@@ -14,13 +14,16 @@ public static class AddinEndpoints
     public const string ContentSecurityPolicy =
         "script-src 'self' https://appsforoffice.microsoft.com; object-src 'none'; base-uri 'self'; form-action 'none'";
 
+    /// <summary>Cache-Control of the add-in's icons.</summary>
+    public const string AssetCacheControl = "public, max-age=86400";
+
     public static IEndpointRouteBuilder MapAddin(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var options = app.ServiceProvider.GetRequiredService<IOptions<AddinOptions>>().Value;
         var group = app.MapGroup("/addin");
 
-        group.MapGet("/config.json", (IOptions<AddinOptions> settings, HttpContext context) =>
+        group.MapGet("/config.json", (IOptions<AddinOptions> settings, AddinGatewayKey gatewayKey, HttpContext context) =>
         {
             var o = settings.Value;
             SetCommonHeaders(context.Response);
@@ -31,7 +34,19 @@ public static class AddinEndpoints
                 o.DefaultCountry.ToUpperInvariant(),
                 o.PortalBaseUrl.TrimEnd('/'),
                 o.GraphLookup,
-                o.GraphLookup ? new AddinSignInConfig(o.SignInClientId, o.SignInAuthority.TrimEnd('/'), o.ApiScope) : null));
+                o.GraphLookup ? new AddinSignInConfig(o.SignInClientId, o.SignInAuthority.TrimEnd('/'), o.ApiScope) : null,
+                gatewayKey.Current()));
+        });
+
+        // The OnMessageSend script with the configured keywords written in: classic Outlook runs it alone, without
+        // a page that could fetch config.json first.
+        group.MapGet("/launchevent.js", async (IOptions<AddinOptions> settings, HttpContext context, CancellationToken cancellationToken) =>
+        {
+            var o = settings.Value;
+            var script = await File.ReadAllTextAsync(Path.Combine(o.WebRoot, "launchevent.js"), cancellationToken);
+            SetCommonHeaders(context.Response);
+            context.Response.Headers.CacheControl = "no-cache";
+            return TypedResults.Text(AddinLaunchEventScript.WithKeywords(script, [o.SubjectKeyword, .. o.OtherSubjectKeywords]), "text/javascript; charset=utf-8");
         });
 
         group.MapGet("/manifest.xml", async (IOptions<AddinOptions> settings, HttpContext context, CancellationToken cancellationToken) =>
@@ -57,8 +72,13 @@ public static class AddinEndpoints
                 if (context.Request.Path.Value?.EndsWith(".html", StringComparison.OrdinalIgnoreCase) == true)
                 {
                     context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
-                    context.Response.Headers.CacheControl = "no-cache";
                 }
+
+                // These files hold no mail, and Outlook shows a generic image instead of an icon it may not cache.
+                // Icons keep a day; the pane's code is revalidated (ETag) on each load so an update applies at once.
+                context.Response.Headers.CacheControl = context.Request.Path.StartsWithSegments("/addin/assets", StringComparison.OrdinalIgnoreCase)
+                    ? AssetCacheControl
+                    : "no-cache";
 
                 return Task.CompletedTask;
             });
@@ -95,7 +115,8 @@ public sealed record AddinClientConfig(
     string DefaultCountry,
     string PortalBaseUrl,
     bool GraphLookup,
-    AddinSignInConfig? SignIn);
+    AddinSignInConfig? SignIn,
+    string? GatewayRecipient);
 
 /// <summary>How the task pane signs in for the Graph lookup (present only when it is on).</summary>
 public sealed record AddinSignInConfig(string ClientId, string Authority, string ApiScope);

@@ -37,4 +37,19 @@ public sealed class AddinOptions
 
     /// <summary>Scope of the portal's add-in API the task pane asks for, e.g. <c>api://&lt;portal client id&gt;/access_as_user</c>.</summary>
     public string ApiScope { get; set; } = "";
+
+    /// <summary>
+    /// The gateway's public key for the sealed add-in header (<c>age1…</c>). Empty means: read it from
+    /// <see cref="GatewayRecipientFile"/>, which the gateway writes at start.
+    /// </summary>
+    public string GatewayRecipient { get; set; } = "";
+
+    /// <summary>
+    /// File holding the gateway's public key as one <c>age1…</c> line; empty means <c>addin-header.key.pub</c> in the
+    /// vault's data folder (where a gateway sharing the data folder writes it).
+    /// </summary>
+    public string GatewayRecipientFile { get; set; } = "";
+
+    /// <summary>Subject keywords the on-send check accepts as "marked secure" besides <see cref="SubjectKeyword"/> (e.g. the gateway's other keywords).</summary>
+    public string[] OtherSubjectKeywords { get; set; } = [];
 }

@@ -56,6 +56,19 @@ public sealed partial class AddinOptionsValidation : IValidateOptions<AddinOptio
             failures.Add($"{Section}:PortalBaseUrl '{options.PortalBaseUrl}' must be an absolute https URL (http only for localhost) without query or fragment, e.g. https://securemailbox.example.se.");
         }
 
+        if (!string.IsNullOrWhiteSpace(options.GatewayRecipient) && AddinGatewayKey.Canonical(options.GatewayRecipient) is null)
+        {
+            failures.Add($"{Section}:GatewayRecipient must be the gateway's age public key (age1…), as in the gateway's addin-header.key.pub.");
+        }
+
+        foreach (var keyword in options.OtherSubjectKeywords)
+        {
+            if (string.IsNullOrWhiteSpace(keyword) || keyword.Any(char.IsControl))
+            {
+                failures.Add($"{Section}:OtherSubjectKeywords entries must be non-empty single lines.");
+            }
+        }
+
         if (options.GraphLookup)
         {
             if (string.IsNullOrWhiteSpace(options.SignInClientId) || !options.SignInClientId.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))

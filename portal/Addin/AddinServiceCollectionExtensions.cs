@@ -13,6 +13,7 @@ public static class AddinServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IPostConfigureOptions<AddinOptions>, AddinOptionsDefaults>();
         services.AddSingleton<IValidateOptions<AddinOptions>, AddinOptionsValidation>();
+        services.AddSingleton<AddinGatewayKey>();
         return services;
     }
 }

@@ -141,11 +141,14 @@ public sealed class SecureDeliveryTests : GatewayFixture
     [Test]
     public async Task SecureMessage_WithTheHeadersTheAddinBuilds_NotifiesEachRecipientWithTheirNumber()
     {
-        // The add-in's own module (addin/web/headers.js) builds the headers, as the task pane does.
-        var script = "import('./web/headers.js').then(m => process.stdout.write(JSON.stringify(m.buildSecureHeaders([" +
-            "{ address: 'Cecilia@Patient.example', phone: '+46701230001' }, { address: 'dag@patient.example', phone: '+358401234567' }]))))";
+        // The add-in's own modules (addin/web/headers.js, seal.js) build the headers, as the task pane does: the list
+        // sealed to the gateway's key, which the gateway published in its data folder.
+        var gatewayKey = (await File.ReadAllTextAsync(Path.Combine(Data.Path, "addin-header.key.pub"))).Trim();
+        var script = "Promise.all([import('./web/headers.js'), import('./web/seal.js')]).then(async ([h, s]) => process.stdout.write(JSON.stringify(await h.buildSecureHeaders([" +
+            "{ address: 'Cecilia@Patient.example', phone: '+46701230001' }, { address: 'dag@patient.example', phone: '+358401234567' }], s.sealerFor('" + gatewayKey + "')))))";
         var (exitCode, stdout, stderr) = await RunAsync("node", ["--input-type=module", "-e", script], Path.Combine(GatewayProcess.RepositoryRoot(), "addin"));
         Assert.That(exitCode, Is.EqualTo(0), stderr);
+        Assert.That(stdout, Does.Contain("X-SecureMailbox-Sealed").And.Not.Contain("patient").And.Not.Contain("X-SecureMailbox-Phone"));
         var headers = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(stdout)!;
         var message = SecureMessage("Från tillägget", ("Cecilia", "cecilia@patient.example"), ("Dag", "dag@patient.example"));
         foreach (var (name, value) in headers)

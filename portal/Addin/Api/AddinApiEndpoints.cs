@@ -24,7 +24,7 @@ public static class AddinApiEndpoints
     }
 
     private static async Task<IResult> LookUpPhonesAsync(
-        HttpContext context, GraphPhoneDirectory directory, ILoggerFactory loggers, CancellationToken cancellationToken)
+        HttpContext context, GraphPhoneDirectory directory, AddinLookupRateLimiter limiter, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.XContentTypeOptions = "nosniff";
@@ -34,11 +34,23 @@ public static class AddinApiEndpoints
             return TypedResults.Problem(detail: error, statusCode: StatusCodes.Status400BadRequest, title: "Invalid lookup request");
         }
 
+        // Each address costs up to three Graph calls: the limit counts addresses, per user.
+        if (!limiter.TryAcquire(context.User, addresses.Count, out var retryAfter))
+        {
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(detail: "Too many look-ups; try again shortly.", statusCode: StatusCodes.Status429TooManyRequests, title: "Look-up limit reached");
+        }
+
         var logger = loggers.CreateLogger(typeof(AddinApiEndpoints));
         try
         {
-            var phones = await directory.FindAsync(addresses, cancellationToken);
-            return TypedResults.Ok(new PhoneLookupResponse(phones));
+            var result = await directory.FindAsync(addresses, cancellationToken);
+            if (result.Failed.Count == addresses.Count)
+            {
+                // Nothing could be asked at all: Graph is unavailable, not one address.
+                return TypedResults.Problem(detail: "Microsoft Graph refused the lookup.", statusCode: StatusCodes.Status502BadGateway, title: "Graph lookup failed");
+            }
+            return TypedResults.Ok(new PhoneLookupResponse(result.Phones, result.Failed));
         }
         catch (MicrosoftIdentityWebChallengeUserException exception)
         {

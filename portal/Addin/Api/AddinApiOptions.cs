@@ -11,8 +11,14 @@ public sealed class AddinApiOptions
     /// <summary>Scope the task pane's token must carry (<c>scp</c>), as exposed by the portal's app registration.</summary>
     public string RequiredScope { get; set; } = "access_as_user";
 
-    /// <summary>Delegated Graph permissions requested on behalf of the user: contacts, then the directory's <c>mobilePhone</c>.</summary>
-    public string[] GraphScopes { get; set; } = ["https://graph.microsoft.com/Contacts.Read", "https://graph.microsoft.com/User.Read.All"];
+    /// <summary>Delegated Graph permissions requested on behalf of the user: contacts, organisation contacts, then the directory's <c>mobilePhone</c>.</summary>
+    public string[] GraphScopes { get; set; } = ["https://graph.microsoft.com/Contacts.Read", "https://graph.microsoft.com/OrgContact.Read.All", "https://graph.microsoft.com/User.Read.All"];
+
+    /// <summary>
+    /// Addresses one user may look up per minute (each costs up to three Graph calls), per portal instance. A request
+    /// over the limit gets 429 with Retry-After.
+    /// </summary>
+    public int AddressesPerMinute { get; set; } = 300;
 
     /// <summary>Most addresses one request may ask about.</summary>
     public const int MaxAddresses = 100;

@@ -26,6 +26,11 @@ public sealed class AddinApiOptionsValidation : IValidateOptions<AddinApiOptions
             failures.Add($"{Section}:GraphScopes must list the delegated Graph permissions, e.g. https://graph.microsoft.com/Contacts.Read.");
         }
 
+        if (options.AddressesPerMinute is < 1 or > 100_000)
+        {
+            failures.Add($"{Section}:AddressesPerMinute must be between 1 and 100000.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -67,6 +67,7 @@ public static class AddinApiServiceCollectionExtensions
             return new GraphServiceClient(http, authentication, options.GraphBaseUrl.TrimEnd('/'));
         });
         services.AddScoped<GraphPhoneDirectory>();
+        services.AddSingleton<AddinLookupRateLimiter>();
         return services;
     }
 }

@@ -8,7 +8,9 @@ namespace SecureMailbox.Portal.Addin.Api;
 public sealed record PhoneLookupRequest([property: JsonPropertyName("addresses")] IReadOnlyList<string?>? Addresses);
 
 /// <summary>Answer: the numbers found, keyed by the lowercased address asked for; addresses without a number are absent.</summary>
-public sealed record PhoneLookupResponse([property: JsonPropertyName("phones")] IReadOnlyDictionary<string, string> Phones);
+public sealed record PhoneLookupResponse(
+    [property: JsonPropertyName("phones")] IReadOnlyDictionary<string, string> Phones,
+    [property: JsonPropertyName("failed")] IReadOnlyList<string> Failed);
 
 /// <summary>Reads and checks a lookup request; the same address rules as the add-in's header (README "Header wire format").</summary>
 public static partial class PhoneLookupRequestReader

@@ -84,8 +84,13 @@ public sealed class AddinApiTests
         _far.Contacts["premium@external.se"] = "0900-123 45 67";
         _far.Users["colleague@example.se"] = "+46 70 765 43 21";
         _far.Users["nomobile@example.se"] = null;
+        _far.OrgContacts["bo@partner.example"] = "070-765 43 21";
+        _far.OrgContacts["both@partner.example"] = "+46 70 111 22 33";
+        _far.Contacts["both@partner.example"] = "+46 70 444 55 66";
         await _far.StartAsync();
-        _portal = BuildPortal(Settings(), _far.CreateHandler);
+        var settings = Settings();
+        settings["AddinApi:AddressesPerMinute"] = "60";
+        _portal = BuildPortal(settings, _far.CreateHandler);
         await _portal.StartAsync();
         _client = _portal.GetTestClient();
     }
@@ -104,6 +109,7 @@ public sealed class AddinApiTests
         _far.Requests.Clear();
         _far.TokenEndpointError = null;
         _far.ThrottleContacts = 0;
+        _far.FailingAddresses.Clear();
     }
 
     private async Task<HttpResponseMessage> PostAsync(string? token, object body)
@@ -145,6 +151,77 @@ public sealed class AddinApiTests
         Assert.That(Uri.UnescapeDataString(graph.First(r => r.Path == "/v1.0/me/contacts").Query), Does.Contain("$filter=emailAddresses/any(a:a/address eq '"));
         Assert.That(graph.Any(r => r.Path == "/v1.0/users/anna@external.se"), Is.False, "a number found in contacts is not looked up again");
         Assert.That(graph.Any(r => Uri.UnescapeDataString(r.Path) == "/v1.0/users/colleague@example.se"), Is.True);
+    }
+
+    [Test]
+    public async Task PostPhones_ExternalMailContact_IsFoundInOrganisationContactsFilteredOnMail()
+    {
+        using var response = await PostAsync(_far.IssueToken(), Addresses("Bo@Partner.example"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        var body = await response.Content.ReadFromJsonAsync<PhoneLookupResponse>();
+        Assert.That(body!.Phones, Is.EqualTo(new Dictionary<string, string> { ["bo@partner.example"] = "+46707654321" }), "the mobile entry, not the business one");
+        Assert.That(body.Failed, Is.Empty);
+        var graph = _far.Requests.Where(r => r.Path.StartsWith("/v1.0/", StringComparison.Ordinal)).Select(r => r.Path + Uri.UnescapeDataString(r.Query)).ToArray();
+        Assert.That(graph, Has.Some.Contains("/v1.0/me/contacts?$filter=emailAddresses/any(a:a/address eq 'bo@partner.example')"));
+        Assert.That(graph, Has.Some.Contains("/v1.0/contacts?$filter=mail eq 'bo@partner.example'"));
+        Assert.That(graph, Has.None.Contains("/v1.0/users/"), "found before the directory of the tenant's own users");
+    }
+
+    [Test]
+    public async Task PostPhones_TheSendersOwnContact_WinsOverTheOrganisationContact()
+    {
+        using var response = await PostAsync(_far.IssueToken(), Addresses("both@partner.example"));
+
+        var body = await response.Content.ReadFromJsonAsync<PhoneLookupResponse>();
+        Assert.That(body!.Phones["both@partner.example"], Is.EqualTo("+46704445566"));
+        Assert.That(_far.Requests.Any(r => r.Path == "/v1.0/contacts"), Is.False);
+    }
+
+    [Test]
+    public async Task PostPhones_ExternalAddressKnownNowhere_UsersAnswers404AndItIsSimplyNotFound()
+    {
+        using var response = await PostAsync(_far.IssueToken(), Addresses("nobody@external.example"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var body = await response.Content.ReadFromJsonAsync<PhoneLookupResponse>();
+        Assert.That(body!.Phones, Is.Empty);
+        Assert.That(body.Failed, Is.Empty);
+        Assert.That(_far.Requests.Any(r => Uri.UnescapeDataString(r.Path) == "/v1.0/users/nobody@external.example"), Is.True);
+    }
+
+    [Test]
+    public async Task PostPhones_GraphFailsForOneAddress_TheOthersAreStillAnswered()
+    {
+        _far.FailingAddresses.Add("broken@external.se");
+
+        using var response = await PostAsync(_far.IssueToken(), Addresses("broken@external.se", "anna@external.se", "bo@partner.example"));
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        var body = await response.Content.ReadFromJsonAsync<PhoneLookupResponse>();
+        Assert.That(body!.Phones, Is.EqualTo(new Dictionary<string, string> { ["anna@external.se"] = "+46701234567", ["bo@partner.example"] = "+46707654321" }));
+        Assert.That(body.Failed, Is.EqualTo(new[] { "broken@external.se" }));
+    }
+
+    [Test]
+    public async Task PostPhones_MoreAddressesThanTheUserMayLookUpPerMinute_Returns429WithRetryAfterForThatUserOnly()
+    {
+        var busy = _far.IssueToken(objectId: "0a1b2c3d-0000-4000-8000-0000000b0b0b");
+        var many = Enumerable.Range(0, 60).Select(i => $"p{i}@nowhere.example").ToArray();
+
+        using (var first = await PostAsync(busy, Addresses(many)))
+        {
+            Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+        _far.Requests.Clear();
+        using var second = await PostAsync(busy, Addresses("anna@external.se"));
+        using var otherUser = await PostAsync(_far.IssueToken(objectId: "0a1b2c3d-0000-4000-8000-0000000c0c0c"), Addresses("anna@external.se"));
+
+        Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
+        Assert.That(second.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        Assert.That(second.Headers.RetryAfter?.Delta, Is.GreaterThan(TimeSpan.Zero));
+        Assert.That(otherUser.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the limit is per user");
+        Assert.That(_far.Requests.Count(r => r.Path == "/v1.0/me/contacts"), Is.EqualTo(1), "the refused request caused no Graph call");
     }
 
     [Test]

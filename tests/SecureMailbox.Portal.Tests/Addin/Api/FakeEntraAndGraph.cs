@@ -26,7 +26,7 @@ namespace SecureMailbox.Portal.Tests.Addin.Api;
 /// <c>login.microsoftonline.com</c> for instance discovery; <see cref="CreateHandler"/> connects every
 /// such request to this server's real port and trusts only this certificate, so nothing leaves the machine.
 /// </remarks>
-public sealed class FakeEntraAndGraph : IAsyncDisposable
+public sealed partial class FakeEntraAndGraph : IAsyncDisposable
 {
     public const string TenantId = "7f1c2a94-5b1e-4a43-9a0e-0c6a1d2b3c4d";
     public const string ClientId = "3b8e6f21-9d4c-4e7a-b1f2-6a5c4d3e2f10";
@@ -57,6 +57,12 @@ public sealed class FakeEntraAndGraph : IAsyncDisposable
 
     /// <summary>Mobile numbers the user's contacts hold, by address (Graph's <c>/me/contacts</c>).</summary>
     public Dictionary<string, string> Contacts { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The organisation's contacts (mail contacts): mobile number by <c>mail</c> (Graph's <c>/contacts</c>, orgContact).</summary>
+    public Dictionary<string, string> OrgContacts { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Addresses for which every Graph request about them is answered 500 (a failure for that address only).</summary>
+    public HashSet<string> FailingAddresses { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Directory users' <c>mobilePhone</c>, by address (Graph's <c>/users/{id}</c>).</summary>
     public Dictionary<string, string?> Users { get; } = new(StringComparer.OrdinalIgnoreCase);
@@ -154,11 +160,19 @@ public sealed class FakeEntraAndGraph : IAsyncDisposable
                 return Results.Json(new { error = new { code = "TooManyRequests", message = "Throttled." } }, statusCode: 429);
             }
 
-            // Answers the filter emailAddresses/any(a:a/address eq '…') and, like a careless
-            // server, also a contact nobody asked about: the API must not pass it on.
-            var filter = context.Request.Query["$filter"].ToString();
-            var start = filter.IndexOf("eq '", StringComparison.Ordinal) + 4;
-            var asked = start >= 4 ? filter[start..filter.LastIndexOf('\'')].Replace("''", "'", StringComparison.Ordinal) : "";
+            // Like Graph, only the filter form it supports on contacts (emailAddresses/any(a:a/address eq '…'));
+            // anything else is 400. Like a careless server, it also answers a contact nobody asked about: the API must
+            // not pass it on.
+            var match = ContactsFilter().Match(context.Request.Query["$filter"].ToString());
+            if (!match.Success)
+            {
+                return Results.Json(new { error = new { code = "ErrorInvalidUrlQueryFilter", message = "The query filter contains one or more invalid nodes." } }, statusCode: 400);
+            }
+            var asked = match.Groups["address"].Value.Replace("''", "'", StringComparison.Ordinal);
+            if (FailingAddresses.Contains(asked))
+            {
+                return Results.Json(new { error = new { code = "generalException", message = "General exception while processing." } }, statusCode: 500);
+            }
             var value = new List<object>
             {
                 new { id = "c-stranger", mobilePhone = "+46709999999", emailAddresses = new[] { new { address = "stranger@elsewhere.se", name = "Stranger" } } },
@@ -170,11 +184,46 @@ public sealed class FakeEntraAndGraph : IAsyncDisposable
 
             return Results.Json(new Dictionary<string, object> { ["@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#users('me')/contacts", ["value"] = value });
         });
+        _app.MapGet("/v1.0/contacts", (HttpContext context) =>
+        {
+            if (!IsGraphAuthorised(context))
+            {
+                return GraphUnauthorised();
+            }
+
+            // orgContact: $filter on mail (eq), as Graph supports it.
+            var match = MailFilter().Match(context.Request.Query["$filter"].ToString());
+            if (!match.Success)
+            {
+                return Results.Json(new { error = new { code = "Request_UnsupportedQuery", message = "Unsupported or invalid query filter clause specified." } }, statusCode: 400);
+            }
+            var asked = match.Groups["address"].Value.Replace("''", "'", StringComparison.Ordinal);
+            if (FailingAddresses.Contains(asked))
+            {
+                return Results.Json(new { error = new { code = "Service_InternalServerError", message = "Encountered an internal server error." } }, statusCode: 500);
+            }
+            var value = new List<object>();
+            if (OrgContacts.TryGetValue(asked, out var number))
+            {
+                value.Add(new
+                {
+                    id = "oc-1",
+                    mail = asked,
+                    phones = new object[] { new { type = "business", number = "+46 8 123 456 00" }, new { type = "mobile", number } },
+                });
+            }
+            return Results.Json(new Dictionary<string, object> { ["@odata.context"] = "https://graph.microsoft.com/v1.0/$metadata#contacts", ["value"] = value });
+        });
         _app.MapGet("/v1.0/users/{id}", (HttpContext context, string id) =>
         {
             if (!IsGraphAuthorised(context))
             {
                 return GraphUnauthorised();
+            }
+
+            if (FailingAddresses.Contains(id))
+            {
+                return Results.Json(new { error = new { code = "Service_InternalServerError", message = "Encountered an internal server error." } }, statusCode: 500);
             }
 
             return Users.TryGetValue(id, out var mobile)
@@ -221,13 +270,14 @@ public sealed class FakeEntraAndGraph : IAsyncDisposable
         string? issuer = null,
         DateTime? notBefore = null,
         DateTime? expires = null,
-        SecurityKey? key = null)
+        SecurityKey? key = null,
+        string objectId = "0a1b2c3d-0000-4000-8000-00000000a11a")
     {
         var now = DateTime.UtcNow;
         var claims = new Dictionary<string, object>
         {
             ["tid"] = TenantId,
-            ["oid"] = "0a1b2c3d-0000-4000-8000-00000000a11a",
+            ["oid"] = objectId,
             ["sub"] = "anna-subject",
             ["preferred_username"] = "anna@example.se",
             ["name"] = "Anna Andersson",
@@ -286,6 +336,12 @@ public sealed class FakeEntraAndGraph : IAsyncDisposable
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pfx), null);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^emailAddresses/any\((?<v>\w+):\k<v>/address eq '(?<address>(?:[^']|'')*)'\)$")]
+    private static partial System.Text.RegularExpressions.Regex ContactsFilter();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^mail eq '(?<address>(?:[^']|'')*)'$")]
+    private static partial System.Text.RegularExpressions.Regex MailFilter();
 }
 
 public sealed record RecordedRequest(string Method, string Host, string Path, string Query, string Authorization, IReadOnlyDictionary<string, string> Form);
