@@ -8,6 +8,7 @@ public static class SecurityServiceCollectionExtensions
         services.AddSingleton<CookiePolicy>();
         services.AddSingleton<ServerSecret>();
         services.AddSingleton<RateLimits>();
+        services.AddSingleton<RateLimitPolicies>();
         services.AddAntiforgery();
         services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>()
             .Configure<CookiePolicy>((options, cookies) =>
