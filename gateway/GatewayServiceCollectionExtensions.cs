@@ -17,6 +17,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ClassificationOptions>().BindConfiguration(ClassificationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ISecureMessageHandler, VaultSecureMessageHandler>();
+        services.AddSingleton<SecureSenderCheck>();
         services.AddSingleton<MessageClassifier>();
         services.AddSingleton<IMessageStore, SpoolMessageStore>();
         services.AddSingleton<RelayMailboxFilter>();

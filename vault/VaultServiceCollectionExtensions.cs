@@ -32,6 +32,7 @@ public static class VaultServiceCollectionExtensions
         services.AddSingleton<OutboundQueue>();
         services.AddSingleton<IBlobStore, FolderBlobStore>();
         services.AddSingleton<PhoneNumberRules>();
+        services.AddSingleton<LinkKeySecret>();
         services.AddSingleton<VaultWriter>();
         services.AddSingleton<VaultReader>();
         services.AddSingleton<NotificationComposer>();

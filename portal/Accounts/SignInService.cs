@@ -84,6 +84,8 @@ public sealed class SignInService(
                 await limits.GiveBackAsync(policies.SignInFailuresPerIp, clientIp, cancellationToken);
                 if (await twoFactor.IsEnabledAsync(account.Id, cancellationToken))
                 {
+                    // A right password is no failure, but earlier failures stand until the second factor is right too.
+                    await limits.GiveBackAsync(policies.SignInFailuresPerAccount, address, cancellationToken);
                     return new SignInResult(SignInOutcome.SecondFactorRequired, account, key);
                 }
                 await limits.ClearAsync(policies.SignInFailuresPerAccount, address, cancellationToken);

@@ -27,6 +27,12 @@ public sealed class ReadPage(
 
     public string From { get; private set; } = "";
 
+    /// <summary>The sender's display name as they wrote it (may be anything).</summary>
+    public string SenderName { get; private set; } = "";
+
+    /// <summary>The sender's address as the vault knows it: the account that sent the message.</summary>
+    public string VerifiedSender { get; private set; } = "";
+
     public string? PlainText { get; private set; }
 
     public string? FrameDocument { get; private set; }
@@ -73,7 +79,14 @@ public sealed class ReadPage(
             logger.LogError("Message {MessageId} could not be opened for account {AccountId}: {Error}", message.Id, Session.AccountId, exception.GetType().Name);
             return StatusCode(StatusCodes.Status500InternalServerError);
         }
-        From = Metadata.FromName.Length > 0 ? $"{Metadata.FromName} <{Metadata.FromAddress}>" : Metadata.FromAddress;
+        // The address shown is the sender's account (the gateway checked that the header From is that address), so
+        // a display name alone can never pose as someone else; the name is only what the sender called themselves.
+        await using (var db = await vaultFactory.CreateDbContextAsync(HttpContext.RequestAborted))
+        {
+            VerifiedSender = await MailboxQueries.SenderAddressAsync(db, message.Id, HttpContext.RequestAborted) ?? Metadata.FromAddress;
+        }
+        SenderName = Metadata.FromName.Trim();
+        From = SenderName.Length > 0 ? $"{SenderName} <{VerifiedSender}>" : VerifiedSender;
         Attachments = content.Attachments;
         if (content.Html is not null)
         {

@@ -231,7 +231,7 @@ public sealed class OutboundQueue(
         await db.SaveChangesAsync(cancellationToken);
         foreach (var row in finished)
         {
-            await RemoveContentAsync(row.ContentPath);
+            await RemoveContentAsync(row.ContentPath, overwrite: row.Kind == OutboundKind.Notification);
             logger.LogInformation("Queue item {QueueId} done: {Delivered} delivered, {Failed} failed",
                 row.Id, row.Recipients.Count(r => r.State == RecipientState.Delivered), row.Recipients.Count(r => r.State == RecipientState.Failed));
         }
@@ -271,7 +271,7 @@ public sealed class OutboundQueue(
         }
         db.OutboundMessages.Remove(stored);
         await db.SaveChangesAsync(cancellationToken);
-        await RemoveContentAsync(stored.ContentPath);
+        await RemoveContentAsync(stored.ContentPath, overwrite: stored.Kind == OutboundKind.Notification);
         logger.LogInformation("Queue item {QueueId} deleted by operator", id);
         return true;
     }
@@ -280,9 +280,14 @@ public sealed class OutboundQueue(
     // otherwise fail the whole batch).
     private static string? Clip(string? text) => text is { Length: > 2048 } ? text[..2048] : text;
 
-    private Task RemoveContentAsync(string contentName)
+    private Task RemoveContentAsync(string contentName, bool overwrite)
     {
-        // The removal need not be durable: a content file without a row is swept at start.
+        // The removal need not be durable: a content file without a row is swept at start. A notification holds a
+        // live link, so its content is overwritten first.
+        if (overwrite)
+        {
+            DurableFile.TryOverwrite(ContentPathOf(contentName));
+        }
         DurableFile.TryDelete(ContentPathOf(contentName));
         return Task.CompletedTask;
     }

@@ -206,6 +206,73 @@ public sealed partial class MailboxTests
     }
 
     [Test]
+    public async Task Trash_Empty_LeavesNoCopyOfTheStanzaOrMetadataInTheDatabaseOrItsLog()
+    {
+        var (client, url) = await SignedInRecipientAsync("Att radera för gott");
+        var itemId = Guid.Parse(url[(url.LastIndexOf('/') + 1)..]);
+        MailboxItem item;
+        await using (var db = await Vault.CreateDbContextAsync())
+        {
+            item = await db.MailboxItems.AsNoTracking().SingleAsync(i => i.Id == itemId);
+        }
+        // The stanza's last line is the wrapped file key; any 32 bytes of the encrypted metadata identify it.
+        var wrappedKey = System.Text.Encoding.ASCII.GetBytes(item.Stanza.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        var metadata = item.EncryptedMetadata.AsSpan(item.EncryptedMetadata.Length / 2, 32).ToArray();
+        Assert.That(Occurrences(wrappedKey), Is.Not.Empty, "the scan finds the stanza while it exists");
+        var page = await client.PageAsync(url);
+        using var deleted = await client.PostFormAsync(url + "?handler=Delete", page.Html);
+        var trash = await client.PageAsync("/mailbox/trash");
+
+        using var emptied = await client.PostFormAsync("/mailbox/trash?handler=Empty", trash.Html);
+
+        Assert.That(emptied.Location(), Is.EqualTo("/mailbox/trash"));
+        Assert.That(Occurrences(wrappedKey), Is.Empty, "the wrapped file key");
+        Assert.That(Occurrences(metadata), Is.Empty, "the encrypted metadata");
+        client.Dispose();
+    }
+
+    /// <summary>The vault database files (database, write-ahead log) holding <paramref name="needle"/>, read as a copy would be.</summary>
+    private List<string> Occurrences(byte[] needle)
+    {
+        var found = new List<string>();
+        foreach (var file in Directory.GetFiles(_portal.Data.Path, "securemailbox.db*"))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+            if (bytes.AsSpan().IndexOf(needle) >= 0)
+            {
+                found.Add(Path.GetFileName(file));
+            }
+        }
+        return found;
+    }
+
+    [Test]
+    public async Task ReadMessage_DisplayNameOfSomeoneElse_ShowsTheSendersVerifiedAddressBesideIt()
+    {
+        var message = new MimeMessage();
+        message.From.Add(new MailboxAddress("Bank Security", "security@bank.example"));
+        message.To.Add(new MailboxAddress("Anna", PortalFactory.PatientAddress));
+        message.Subject = "Ditt konto";
+        message.Body = new TextPart("plain") { Text = "Hej" };
+        var metadata = new MessageMetadata { Subject = "Ditt konto", FromName = "Bank Security", FromAddress = "security@bank.example", To = [PortalFactory.PatientAddress] };
+        var writer = _portal.Services.GetRequiredService<VaultWriter>();
+        var result = await writer.StoreAsync(Guid.NewGuid(), PortalFactory.SenderAddress, [new RecipientRequest(PortalFactory.PatientAddress, PortalFactory.PatientPhone)], metadata,
+            (stream, ct) => message.WriteToAsync(stream, ct), null, CancellationToken.None);
+        using var client = _portal.Browser();
+        var url = await RecipientJourney.CreateAccountAsync(_portal, client, result.Readers.Single(r => !r.IsSender).Token);
+
+        static string Visible(string html) => Regex.Replace(WebUtility.HtmlDecode(Regex.Replace(html, "<[^>]*>", "")), @"\s+", " ");
+        var read = Visible((await client.PageAsync(url)).Html);
+        var inbox = Visible((await client.PageAsync("/mailbox")).Html);
+
+        Assert.That(read, Does.Contain($"Bank Security <{PortalFactory.SenderAddress}>"));
+        Assert.That(read, Does.Not.Contain("security@bank.example"), "the read page shows the address the message came from");
+        Assert.That(inbox, Does.Contain("<security@bank.example>").Or.Contain(PortalFactory.SenderAddress), "the list shows an address beside the name");
+    }
+
+    [Test]
     public async Task Trash_Restore_PutsTheMessageBack()
     {
         var (client, url) = await SignedInRecipientAsync("Tillbaka");
