@@ -19,11 +19,13 @@ public sealed class DataFolderCopyTests
 {
     private static string NewSecret() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
-    private static PortalFactory PortalOn(TempDirectory data, string? linkSecret) => new(new Dictionary<string, string?>
+    /// <summary>A portal (not started yet) on a copy of <paramref name="data"/>, with the given link secret (null: the key file).</summary>
+    private static PortalFactory PortalOnCopyOf(string data, string? linkSecret)
     {
-        ["Vault:DataDirectory"] = data.Path,
-        ["Vault:LinkSecret"] = linkSecret,
-    });
+        var portal = new PortalFactory(new Dictionary<string, string?> { ["Vault:LinkSecret"] = linkSecret });
+        Copy(data, portal.Data.Path);
+        return portal;
+    }
 
     private static void Copy(string from, string to)
     {
@@ -45,17 +47,16 @@ public sealed class DataFolderCopyTests
         var secret = NewSecret();
         using var original = new TempDirectory();
         List<string> tokens;
-        using (var portal = PortalOn(original, secret))
+        using (var portal = new PortalFactory(new Dictionary<string, string?> { ["Vault:LinkSecret"] = secret }))
         {
             var (_, result) = await portal.StoreMessageAsync("Provsvar");
             tokens = [.. result.Readers.Select(r => r.Token)];
             Assert.That(result.Readers.Count(r => r.Link.WrappedKey is not null), Is.Not.Zero, "a reader waits on a link");
+            Copy(portal.Data.Path, original.Path);
         }
-        using var stolen = new TempDirectory();
-        Copy(original.Path, stolen.Path);
-        Assert.That(Directory.GetFiles(stolen.Path, "*.link-key", SearchOption.AllDirectories), Is.Empty);
+        Assert.That(Directory.GetFiles(original.Path, "*.link-key", SearchOption.AllDirectories), Is.Empty);
 
-        using (var attacker = PortalOn(stolen, NewSecret()))
+        using (var attacker = PortalOnCopyOf(original.Path, NewSecret()))
         {
             var reader = attacker.Services.GetRequiredService<VaultReader>();
             foreach (var token in tokens)
@@ -70,9 +71,7 @@ public sealed class DataFolderCopyTests
             Assert.That(attacker.Logs.Lines.Any(l => l.Contains("does not open with the token and this server's link secret", StringComparison.Ordinal)), Is.True);
         }
 
-        using var restored = new TempDirectory();
-        Copy(original.Path, restored.Path);
-        using var operatorPortal = PortalOn(restored, secret);
+        using var operatorPortal = PortalOnCopyOf(original.Path, secret);
         using var recipient = operatorPortal.Browser();
         var messageUrl = await RecipientJourney.CreateAccountAsync(operatorPortal, recipient, tokens[0]);
         var message = await recipient.PageAsync(messageUrl);
@@ -114,13 +113,14 @@ public sealed class DataFolderCopyTests
     }
 
     [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task LinkSecret_NotConfigured_IsAKeyFileBesideTheDataFolder_OwnerOnly()
     {
         using var data = new TempDirectory();
         var keyFile = data.Path + ".link-key";
         try
         {
-            using (var portal = PortalOn(data, null))
+            using (var portal = new PortalFactory(new Dictionary<string, string?> { ["Vault:DataDirectory"] = data.Path, ["Vault:LinkSecret"] = null }))
             {
                 await portal.StoreMessageAsync("Provsvar");
             }
