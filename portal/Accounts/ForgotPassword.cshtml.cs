@@ -33,6 +33,7 @@ public enum ForgotPasswordStep
 /// Wrong codes count towards the sign-in throttling and the request's 5 attempts.
 /// </summary>
 [RequestSizeLimit(16 * 1024)]
+[EvenTiming]
 public sealed class ForgotPasswordPage(
     RecoveryRequests recoveries,
     PasswordReset reset,

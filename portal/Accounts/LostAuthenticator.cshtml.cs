@@ -27,6 +27,7 @@ public enum LostAuthenticatorStep
 /// recovery cookie in between), so nothing is lost.
 /// </summary>
 [RequestSizeLimit(16 * 1024)]
+[EvenTiming]
 public sealed class LostAuthenticatorPage(
     RecoveryRequests recoveries,
     TwoFactorRecovery recovery,

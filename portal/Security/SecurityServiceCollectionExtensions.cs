@@ -9,6 +9,7 @@ public static class SecurityServiceCollectionExtensions
         services.AddSingleton<ServerSecret>();
         services.AddSingleton<RateLimits>();
         services.AddSingleton<RateLimitPolicies>();
+        services.AddOptions<EvenTimingOptions>().BindConfiguration(EvenTimingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddAntiforgery();
         services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>()
             .Configure<CookiePolicy>((options, cookies) =>
