@@ -12,12 +12,17 @@ public sealed class OpenLinkPage(LinkExchange links) : PageModel
 {
     public string Token { get; private set; } = "";
 
+    public bool RegisterFirst { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(string? token)
     {
         switch (await links.InspectAsync(token, HttpContext.RequestAborted))
         {
             case LinkState.Pending:
                 Token = token!;
+                return Page();
+            case LinkState.RegisterFirst:
+                RegisterFirst = true;
                 return Page();
             case LinkState.SignIn:
                 var item = await links.SignInTargetAsync(token, HttpContext.RequestAborted);
