@@ -43,6 +43,9 @@ public sealed class ReadPage(
 
     public List<AttachmentPart> Attachments { get; private set; } = [];
 
+    /// <summary>Further text parts of the message, in order, shown after the body.</summary>
+    public List<string> ExtraTexts { get; private set; } = [];
+
     /// <summary>For a locked item: the sender's address (from the vault), and whether they can be asked to resend.</summary>
     public string? LockedSender { get; private set; }
 
@@ -101,6 +104,7 @@ public sealed class ReadPage(
         {
             PlainText = content.PlainText ?? "";
         }
+        ExtraTexts = content.ExtraTexts;
         return Page();
     }
 

@@ -272,6 +272,72 @@ public sealed partial class MailboxTests
         Assert.That(inbox, Does.Contain("<security@bank.example>").Or.Contain(PortalFactory.SenderAddress), "the list shows an address beside the name");
     }
 
+    /// <summary>Stores raw MIME as the gateway would and returns the recipient's signed-in client and the message URL.</summary>
+    private async Task<(HttpClient Client, string Url)> ReadRawAsync(string subject, string mime)
+    {
+        var metadata = new MessageMetadata { Subject = subject, FromName = "Dr Sven Läkare", FromAddress = PortalFactory.SenderAddress, To = [PortalFactory.PatientAddress] };
+        var writer = _portal.Services.GetRequiredService<VaultWriter>();
+        var bytes = System.Text.Encoding.UTF8.GetBytes(mime.ReplaceLineEndings("\r\n"));
+        var result = await writer.StoreAsync(Guid.NewGuid(), PortalFactory.SenderAddress, [new RecipientRequest(PortalFactory.PatientAddress, PortalFactory.PatientPhone)], metadata,
+            (stream, ct) => stream.WriteAsync(bytes, ct).AsTask(), null, CancellationToken.None);
+        var client = _portal.Browser();
+        var url = await RecipientJourney.CreateAccountAsync(_portal, client, result.Readers.Single(r => !r.IsSender).Token);
+        return (client, url);
+    }
+
+    [TestCase("utf-7", "+AOQ-ndring av tid", "ndring av tid", TestName = "ReadMessage_Utf7Charset_IsShownNotAServerError")]
+    [TestCase("x-unknown-charset", "Hej Anna", "Hej Anna", TestName = "ReadMessage_UnknownCharset_FallsBackAndIsShown")]
+    [TestCase("windows-1252", "V\u00e4lkommen", "Välkommen", TestName = "ReadMessage_Windows1252_IsDecoded")]
+    public async Task ReadMessage_Charset_IsShown(string charset, string body, string expected)
+    {
+        var raw = body.Any(c => c > 127) ? System.Text.Encoding.Latin1.GetString(System.Text.Encoding.Latin1.GetBytes(body)) : body;
+        var mime = $"From: sven@org.example\nTo: anna@patient.example\nSubject: Teckenkodning\nMIME-Version: 1.0\nContent-Type: text/plain; charset={charset}\nContent-Transfer-Encoding: quoted-printable\n\n"
+            + (body.Any(c => c > 127) ? "V=E4lkommen" : raw) + "\n";
+        var (client, url) = await ReadRawAsync("Teckenkodning", mime);
+
+        var (status, html, _) = await client.PageAsync(url);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(WebUtility.HtmlDecode(html), Does.Contain(expected));
+        client.Dispose();
+    }
+
+    [Test]
+    public async Task ReadMessage_TextPartAfterTheHtmlPart_IsShownToo()
+    {
+        const string mime = """
+            From: sven@org.example
+            To: anna@patient.example
+            Subject: Delar
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="b1"
+
+            --b1
+            Content-Type: text/html; charset=utf-8
+
+            <p>Första delen</p>
+            --b1
+            Content-Type: text/plain; charset=utf-8
+
+            Andra delen, efter HTML.
+            --b1
+            Content-Type: text/plain; charset=utf-8
+
+            Tredje delen.
+            --b1--
+
+            """;
+        var (client, url) = await ReadRawAsync("Delar", mime);
+
+        var (status, html, _) = await client.PageAsync(url);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        var text = WebUtility.HtmlDecode(html);
+        Assert.That(text, Does.Contain("Första delen"));
+        Assert.That(text.IndexOf("Andra delen, efter HTML.", StringComparison.Ordinal), Is.GreaterThan(0).And.LessThan(text.IndexOf("Tredje delen.", StringComparison.Ordinal)), "in message order");
+        client.Dispose();
+    }
+
     [Test]
     public async Task Trash_Restore_PutsTheMessageBack()
     {
