@@ -339,6 +339,25 @@ public sealed partial class MailboxTests
     }
 
     [Test]
+    public async Task FormToken_FromAnEarlierSession_IsRefusedInTheNextOne()
+    {
+        var (client, url) = await SignedInRecipientAsync("Formulär");
+        var earlier = await client.PageAsync(url);
+        using var signedOut = await client.PostFormAsync("/signout", earlier.Html);
+        Assert.That(signedOut.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "signed out with this session's token");
+        using var again = await RecipientJourney.SignInAsync(client, PortalFactory.PatientAddress, RecipientJourney.Password);
+        Assert.That(again.Location(), Is.EqualTo("/mailbox"), "a new session in the same browser");
+
+        using var stale = await client.PostFormAsync(url + "?handler=MarkUnread", earlier.Html);
+        var current = await client.PageAsync(url);
+        using var fresh = await client.PostFormAsync(url + "?handler=MarkUnread", current.Html);
+
+        Assert.That(stale.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "the earlier session's token");
+        Assert.That(fresh.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "this session's token");
+        client.Dispose();
+    }
+
+    [Test]
     public async Task Trash_Restore_PutsTheMessageBack()
     {
         var (client, url) = await SignedInRecipientAsync("Tillbaka");
