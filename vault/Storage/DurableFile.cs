@@ -118,4 +118,19 @@ public static partial class DurableFile
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "umask")]
+    private static partial uint Umask(uint mask);
+
+    /// <summary>
+    /// From now on this process creates files owner-only (0600) and folders 0700 (umask 077): the data folder holds
+    /// the database, vault blobs, queue content and keys, none of which anyone else on the machine needs to read.
+    /// </summary>
+    public static void CreateOwnerOnly()
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            _ = Umask(0b000_111_111);
+        }
+    }
 }

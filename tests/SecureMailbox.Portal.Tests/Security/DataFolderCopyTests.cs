@@ -137,6 +137,22 @@ public sealed class DataFolderCopyTests
     }
 
     [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task DataFolder_FilesAndFolders_AreOwnerOnly()
+    {
+        using var portal = new PortalFactory();
+        var (token, _) = await portal.StoreMessageAsync("Provsvar");
+        using var client = portal.Browser();
+        await RecipientJourney.CreateAccountAsync(portal, client, token);
+
+        var groupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        var open = Directory.GetFileSystemEntries(portal.Data.Path, "*", SearchOption.AllDirectories)
+            .Where(path => (File.GetUnixFileMode(path) & groupOrOther) != 0).Select(Path.GetFileName).ToList();
+        Assert.That(Directory.GetFiles(portal.Data.Path, "*", SearchOption.AllDirectories), Has.Length.GreaterThan(3));
+        Assert.That(open, Is.Empty, "files and folders readable by others");
+    }
+
+    [Test]
     public void LinkSecretFile_InsideTheDataFolder_StopsTheStartNamingTheSetting()
     {
         using var data = new TempDirectory();
