@@ -18,6 +18,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddOptions<ClassificationOptions>().BindConfiguration(ClassificationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddAddinHeaders();
         services.AddSingleton<ISecureMessageHandler, VaultSecureMessageHandler>();
+        services.AddSingleton<SecureSenderCheck>();
         services.AddSingleton<MessageClassifier>();
         services.AddSingleton<IMessageStore, SpoolMessageStore>();
         services.AddSingleton<RelayMailboxFilter>();

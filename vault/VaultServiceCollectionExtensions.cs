@@ -16,6 +16,9 @@ public static class VaultServiceCollectionExtensions
     /// <summary>Adds the vault's services; every options class is validated at start.</summary>
     public static IServiceCollection AddVault(this IServiceCollection services)
     {
+        // Both services compose the vault before anything touches the data folder: from here on what they create
+        // there is owner-only.
+        DurableFile.CreateOwnerOnly();
         services.AddOptions<VaultOptions>().BindConfiguration(VaultOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<BlobStorageOptions>().BindConfiguration(BlobStorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -35,6 +38,7 @@ public static class VaultServiceCollectionExtensions
         services.AddSingleton<OutboundQueue>();
         services.AddSingleton<IBlobStore, FolderBlobStore>();
         services.AddSingleton<PhoneNumberRules>();
+        services.AddSingleton<LinkKeySecret>();
         services.AddSingleton<VaultWriter>();
         services.AddSingleton<VaultReader>();
         services.AddLocalization(options => options.ResourcesPath = "Resources");

@@ -18,7 +18,7 @@ namespace SecureMailbox.Gateway.Smtp;
 internal sealed class SpoolMessageStore(
     SpoolDirectory spool,
     MessageClassifier classifier,
-    SecureMailbox.Vault.Accounts.OrganisationDirectory organisations,
+    Secure.SecureSenderCheck secureSenders,
     SpoolSignal signal,
     IOptions<SmtpOptions> options,
     ILogger<SpoolMessageStore> logger) : IMessageStore
@@ -68,12 +68,14 @@ internal sealed class SpoolMessageStore(
                     return inspection.Refusal;
                 }
                 var sender = transaction.From?.AsAddress() ?? "";
-                if (inspection.Class == MessageClass.Secure && !await organisations.IsOrganisationAddressAsync(sender, cancellationToken))
+                // Secure mail creates accounts and notifications in the organisation's name: only its own senders, and
+                // only under their own address.
+                if (inspection.Class == MessageClass.Secure
+                    && await secureSenders.RefusalAsync(inspection.Headers!, sender, connection.AuthenticatedUser, cancellationToken) is { } refused)
                 {
-                    // Secure mail creates accounts and notifications in the organisation's name: only its own senders.
                     capture.Abort();
-                    logger.LogWarning("Refused flagged message {SpoolId}: sender domain is not an organisation domain", capture.Id);
-                    return Reply(550, "5.7.1 Secure mail is accepted only from the organisation's own domains; the message was not sent");
+                    logger.LogWarning("Refused flagged message {SpoolId}: {Reason}", capture.Id, refused);
+                    return Reply(550, "5.7.1 " + refused);
                 }
                 var envelope = new SpoolEnvelope
                 {
@@ -127,7 +129,7 @@ internal sealed class SpoolMessageStore(
         return null;
     }
 
-    private (SmtpResponse? Refusal, MessageClass Class) Inspect(FileStream file, long length)
+    private (SmtpResponse? Refusal, MessageClass Class, HeaderList? Headers) Inspect(FileStream file, long length)
     {
         file.Seek(0, SeekOrigin.Begin);
         using var window = new SecureMailbox.Vault.Storage.SubStream(new NonDisposingStream(file), 0, length);
@@ -137,7 +139,7 @@ internal sealed class SpoolMessageStore(
         var received = message.Headers.Count(h => h.Id == HeaderId.Received);
         if (received >= _options.MaxReceivedHeaders)
         {
-            return (Reply(554, $"5.4.6 Too many Received headers ({received}): mail loop"), MessageClass.Plain);
+            return (Reply(554, $"5.4.6 Too many Received headers ({received}): mail loop"), MessageClass.Plain, null);
         }
         var depth = 0;
         var parts = 0;
@@ -149,15 +151,15 @@ internal sealed class SpoolMessageStore(
                 depth = Math.Max(depth, iterator.Depth + 1);
                 if (parts > _options.MaxMimeParts)
                 {
-                    return (Reply(554, $"5.6.0 Message has more than {_options.MaxMimeParts} MIME parts"), MessageClass.Plain);
+                    return (Reply(554, $"5.6.0 Message has more than {_options.MaxMimeParts} MIME parts"), MessageClass.Plain, null);
                 }
             }
         }
         if (depth >= _options.MaxMimeDepth)
         {
-            return (Reply(554, $"5.6.0 MIME nesting deeper than {_options.MaxMimeDepth} levels"), MessageClass.Plain);
+            return (Reply(554, $"5.6.0 MIME nesting deeper than {_options.MaxMimeDepth} levels"), MessageClass.Plain, null);
         }
-        return (null, classifier.Classify(message.Headers));
+        return (null, classifier.Classify(message.Headers), message.Headers);
     }
 
     private static SmtpResponse Reply(int code, string text) => new((SmtpReplyCode)code, text);

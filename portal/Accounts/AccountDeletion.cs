@@ -62,7 +62,7 @@ public sealed class AccountDeletion(
             var keys = new List<string> { "signin-account:" + account.Email, "forgot-address:" + account.Email, "register-email:" + account.Email };
             keys.AddRange(new[] { account.Phone, account.BackupPhone }.OfType<string>().Select(phone => "sms-phone:" + phone));
             var stored = keys.Select(RateLimits.Stored).ToList();
-            await portal.RateEvents.Where(e => stored.Contains(e.Key)).ExecuteDeleteAsync(cancellationToken);
+            await portal.RateCounters.Where(e => stored.Contains(e.Key)).ExecuteDeleteAsync(cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             await portal.Database.FlushDeletedAsync(cancellationToken);
         }

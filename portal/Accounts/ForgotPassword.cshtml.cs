@@ -33,6 +33,7 @@ public enum ForgotPasswordStep
 /// Wrong codes count towards the sign-in throttling and the request's 5 attempts.
 /// </summary>
 [RequestSizeLimit(16 * 1024)]
+[EvenTiming]
 public sealed class ForgotPasswordPage(
     RecoveryRequests recoveries,
     PasswordReset reset,
@@ -46,8 +47,6 @@ public sealed class ForgotPasswordPage(
     AccountNotices notices,
     IDbContextFactory<VaultDbContext> vaultFactory) : PageModel
 {
-    private const int MaxRequestsPerAddressPerHour = 5;
-    private const int MaxRequestsPerIpPerHour = 20;
 
     public ForgotPasswordStep Step { get; private set; }
 
@@ -78,14 +77,10 @@ public sealed class ForgotPasswordPage(
             return Fail(ForgotPasswordStep.Email, "ForgotInvalidEmail", StatusCodes.Status400BadRequest);
         }
         var ip = RateLimits.ClientIp(HttpContext);
-        var addressKey = "forgot-address:" + address;
-        var ipKey = "forgot-ip:" + ip;
-        if (await limits.CountAsync(ipKey, TimeSpan.FromHours(1), cancellationToken) >= MaxRequestsPerIpPerHour
-            || await limits.CountAsync(addressKey, TimeSpan.FromHours(1), cancellationToken) >= MaxRequestsPerAddressPerHour)
+        if (!await limits.TryTakeAllAsync(cancellationToken, (RateLimitPolicies.ForgotPasswordPerIp, ip), (RateLimitPolicies.ForgotPasswordPerAddress, address)))
         {
             return Fail(ForgotPasswordStep.Email, "SignInThrottled", StatusCodes.Status429TooManyRequests);
         }
-        await limits.AddAsync(cancellationToken, addressKey, ipKey);
         await using var vault = await vaultFactory.CreateDbContextAsync(cancellationToken);
         var account = await vault.Accounts.AsNoTracking().SingleOrDefaultAsync(a => a.Email == address && a.State == AccountState.Active, cancellationToken);
         var request = await recoveries.StartAsync(HttpContext, RecoveryPurpose.ForgotPassword, account?.Id, null, cancellationToken);
@@ -114,7 +109,7 @@ public sealed class ForgotPasswordPage(
         {
             return Redirect("/signin/forgot");
         }
-        if (await signIn.IsThrottledAsync(account?.Email ?? "", RateLimits.ClientIp(HttpContext), cancellationToken))
+        if (!await signIn.TrySecondFactorAttemptAsync(account?.Email ?? "", RateLimits.ClientIp(HttpContext), cancellationToken))
         {
             return Fail(ForgotPasswordStep.Code, "SignInThrottled", StatusCodes.Status429TooManyRequests);
         }
@@ -133,7 +128,7 @@ public sealed class ForgotPasswordPage(
         {
             return Redirect("/signin/forgot");
         }
-        if (await signIn.IsThrottledAsync(account.Email, RateLimits.ClientIp(HttpContext), cancellationToken))
+        if (!await signIn.TrySecondFactorAttemptAsync(account.Email, RateLimits.ClientIp(HttpContext), cancellationToken))
         {
             return Fail(ForgotPasswordStep.Authenticator, "SignInThrottled", StatusCodes.Status429TooManyRequests);
         }
@@ -154,7 +149,7 @@ public sealed class ForgotPasswordPage(
         {
             return Redirect("/signin/forgot");
         }
-        if (await signIn.IsThrottledAsync(account?.Email ?? "", RateLimits.ClientIp(HttpContext), cancellationToken))
+        if (!await signIn.TrySecondFactorAttemptAsync(account?.Email ?? "", RateLimits.ClientIp(HttpContext), cancellationToken))
         {
             return Fail(ForgotPasswordStep.Code, "SignInThrottled", StatusCodes.Status429TooManyRequests);
         }
@@ -224,7 +219,7 @@ public sealed class ForgotPasswordPage(
     {
         await using var vault = await vaultFactory.CreateDbContextAsync(cancellationToken);
         var account = await vault.Accounts.AsNoTracking().SingleAsync(a => a.Id == accountId, cancellationToken);
-        await signIn.SecondFactorSucceededAsync(account.Email, cancellationToken);
+        await signIn.SecondFactorSucceededAsync(account.Email, RateLimits.ClientIp(HttpContext), cancellationToken);
         await events.RecordAsync(accountId, kind, HttpContext, cancellationToken);
         await notices.SendAsync(accountId, notice, cancellationToken);
         return await completion.CompleteAsync(HttpContext, account, key, "/mailbox", cancellationToken);

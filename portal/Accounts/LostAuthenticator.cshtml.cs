@@ -27,6 +27,7 @@ public enum LostAuthenticatorStep
 /// recovery cookie in between), so nothing is lost.
 /// </summary>
 [RequestSizeLimit(16 * 1024)]
+[EvenTiming]
 public sealed class LostAuthenticatorPage(
     RecoveryRequests recoveries,
     TwoFactorRecovery recovery,
@@ -100,7 +101,7 @@ public sealed class LostAuthenticatorPage(
         {
             return Redirect("/signin/lost-authenticator");
         }
-        if (await signIn.IsThrottledAsync(account.Email, RateLimits.ClientIp(HttpContext), cancellationToken))
+        if (!await signIn.TrySecondFactorAttemptAsync(account.Email, RateLimits.ClientIp(HttpContext), cancellationToken))
         {
             return Fail(LostAuthenticatorStep.Confirm, "SignInThrottled", StatusCodes.Status429TooManyRequests);
         }
@@ -126,7 +127,7 @@ public sealed class LostAuthenticatorPage(
         {
             return Redirect("/signin/lost-authenticator");
         }
-        if (await signIn.IsThrottledAsync(account.Email, RateLimits.ClientIp(HttpContext), cancellationToken))
+        if (!await signIn.TrySecondFactorAttemptAsync(account.Email, RateLimits.ClientIp(HttpContext), cancellationToken))
         {
             return Fail(LostAuthenticatorStep.Confirm, "SignInThrottled", StatusCodes.Status429TooManyRequests);
         }
@@ -150,7 +151,7 @@ public sealed class LostAuthenticatorPage(
     private async Task<IActionResult> FinishAsync(Account account, AgeIdentity key, CancellationToken cancellationToken)
     {
         await recovery.TurnOffAsync(account.Id, cancellationToken);
-        await signIn.SecondFactorSucceededAsync(account.Email, cancellationToken);
+        await signIn.SecondFactorSucceededAsync(account.Email, RateLimits.ClientIp(HttpContext), cancellationToken);
         await events.RecordAsync(account.Id, SecurityEventKind.TwoFactorRecovered, HttpContext, cancellationToken);
         await notices.SendAsync(account.Id, AccountNotice.TwoFactorRecovered, cancellationToken);
         await completion.CompleteAsync(HttpContext, account, key, "/mailbox", cancellationToken);

@@ -39,11 +39,16 @@ public sealed class SecondFactorPage(
         await using var db = await vaultFactory.CreateDbContextAsync(cancellationToken);
         var account = await db.Accounts.AsNoTracking().SingleAsync(a => a.Id == pending.AccountId, cancellationToken);
         var ip = RateLimits.ClientIp(HttpContext);
-        if (await signIn.IsThrottledAsync(account.Email, ip, cancellationToken))
+        if (!await signIn.TrySecondFactorAttemptAsync(account.Email, ip, cancellationToken))
         {
             Failed = Throttled = true;
             Response.StatusCode = StatusCodes.Status429TooManyRequests;
             return Page();
+        }
+        if (!await pendingSignIns.TryAttemptAsync(pending, cancellationToken))
+        {
+            await pendingSignIns.EndAsync(HttpContext, cancellationToken);
+            return Redirect("/signin");
         }
         Vault.Crypto.AgeIdentity? key = null;
         if (!string.IsNullOrWhiteSpace(code) && await twoFactor.VerifyAsync(account.Id, code, cancellationToken))
@@ -62,9 +67,9 @@ public sealed class SecondFactorPage(
         }
         if (key is null)
         {
-            await signIn.SecondFactorFailedAsync(account.Email, ip, cancellationToken);
+            signIn.SecondFactorFailed(ip);
             await events.RecordAsync(account.Id, Data.SecurityEventKind.SecondFactorFailed, HttpContext, cancellationToken);
-            if (!await pendingSignIns.FailAsync(pending, cancellationToken))
+            if (!await pendingSignIns.HasAttemptsLeftAsync(pending, cancellationToken))
             {
                 await pendingSignIns.EndAsync(HttpContext, cancellationToken);
                 return Redirect("/signin");
@@ -75,7 +80,7 @@ public sealed class SecondFactorPage(
         }
         using (key)
         {
-            await signIn.SecondFactorSucceededAsync(account.Email, cancellationToken);
+            await signIn.SecondFactorSucceededAsync(account.Email, ip, cancellationToken);
             return Redirect(await completion.CompleteAsync(HttpContext, account, key, pending.ReturnUrl, cancellationToken));
         }
     }

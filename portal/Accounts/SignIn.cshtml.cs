@@ -15,6 +15,7 @@ namespace SecureMailbox.Portal.Accounts;
 /// Return URLs are local only (E4).
 /// </summary>
 [RequestSizeLimit(64 * 1024)]
+[EvenTiming]
 public sealed class SignInPage(
     SignInService signIn,
     SessionStore sessions,

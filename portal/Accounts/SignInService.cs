@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using SecureMailbox.Portal.Security;
 using SecureMailbox.Vault.Accounts;
 using SecureMailbox.Vault.Crypto;
@@ -41,8 +40,8 @@ public sealed class SignInOptions
 public sealed class SignInService(
     IDbContextFactory<VaultDbContext> vaultFactory,
     RateLimits limits,
+    RateLimitPolicies policies,
     TwoFactor.TwoFactorAccounts twoFactor,
-    IOptions<SignInOptions> options,
     ILogger<SignInService> logger)
 {
     private static readonly Lazy<byte[]> DummyWrappedKey = new(() =>
@@ -58,10 +57,9 @@ public sealed class SignInService(
         {
             address = "";
         }
-        var accountKey = "signin-account:" + address;
-        var ipKey = "signin-ip:" + clientIp;
-        if (await limits.CountAsync(ipKey, TimeSpan.FromHours(1), cancellationToken) >= options.Value.MaxFailuresPerIpPerHour
-            || await limits.CountAsync(accountKey, TimeSpan.FromHours(1), cancellationToken) >= options.Value.MaxFailuresPerAccountPerHour)
+        // The attempt is counted as a failure before the password is checked (and given back when it was right), so
+        // parallel guesses can never check more passwords than the limits allow.
+        if (!await limits.TryTakeAllAsync(cancellationToken, (policies.SignInFailuresPerIp, clientIp), (policies.SignInFailuresPerAccount, address)))
         {
             logger.LogWarning("Sign-in throttled for {Ip}", clientIp);
             return new SignInResult(SignInOutcome.Throttled, null, null);
@@ -83,36 +81,45 @@ public sealed class SignInService(
             {
                 // Second factor: the key goes only into the pending sign-in's cookie-wrapped state; the failure
                 // counter is cleared once the second step succeeds (SecondFactorSucceededAsync).
+                await limits.GiveBackAsync(policies.SignInFailuresPerIp, clientIp, cancellationToken);
                 if (await twoFactor.IsEnabledAsync(account.Id, cancellationToken))
                 {
+                    // A right password is no failure, but earlier failures stand until the second factor is right too.
+                    await limits.GiveBackAsync(policies.SignInFailuresPerAccount, address, cancellationToken);
                     return new SignInResult(SignInOutcome.SecondFactorRequired, account, key);
                 }
-                await limits.ClearAsync(accountKey, cancellationToken);
+                await limits.ClearAsync(policies.SignInFailuresPerAccount, address, cancellationToken);
                 return new SignInResult(SignInOutcome.Success, account, key);
             }
         }
         catch (KeyUnwrapException)
         {
         }
-        await limits.AddAsync(cancellationToken, accountKey, ipKey);
         logger.LogInformation("Failed sign-in from {Ip}", clientIp);
         return new SignInResult(SignInOutcome.Failed, null, null, account?.Id);
     }
 
     /// <summary>Whether the account or this address is over the failure limits (checked again at the second step).</summary>
     public async Task<bool> IsThrottledAsync(string email, string clientIp, CancellationToken cancellationToken) =>
-        await limits.CountAsync("signin-ip:" + clientIp, TimeSpan.FromHours(1), cancellationToken) >= options.Value.MaxFailuresPerIpPerHour
-        || await limits.CountAsync("signin-account:" + VaultWriter.Normalise(email), TimeSpan.FromHours(1), cancellationToken) >= options.Value.MaxFailuresPerAccountPerHour;
+        await limits.IsExhaustedAsync(policies.SignInFailuresPerIp, clientIp, cancellationToken)
+        || await limits.IsExhaustedAsync(policies.SignInFailuresPerAccount, VaultWriter.Normalise(email), cancellationToken);
 
-    /// <summary>A wrong second factor counts like a wrong password.</summary>
-    public async Task SecondFactorFailedAsync(string email, string clientIp, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes one attempt at a second factor (TOTP, backup code, SMS code in recovery) from the same limits as a
+    /// password, before the code is checked; false (nothing to check) when the limits are used up.
+    /// </summary>
+    public Task<bool> TrySecondFactorAttemptAsync(string email, string clientIp, CancellationToken cancellationToken) =>
+        limits.TryTakeAllAsync(cancellationToken, (policies.SignInFailuresPerIp, clientIp), (policies.SignInFailuresPerAccount, VaultWriter.Normalise(email)));
+
+    /// <summary>A wrong second factor counts like a wrong password (its attempt was taken already).</summary>
+    public void SecondFactorFailed(string clientIp) => logger.LogInformation("Failed second factor from {Ip}", clientIp);
+
+    /// <summary>A right second factor ends the account's failures and returns the attempt taken from the address.</summary>
+    public async Task SecondFactorSucceededAsync(string email, string clientIp, CancellationToken cancellationToken)
     {
-        await limits.AddAsync(cancellationToken, "signin-account:" + VaultWriter.Normalise(email), "signin-ip:" + clientIp);
-        logger.LogInformation("Failed second factor from {Ip}", clientIp);
+        await limits.GiveBackAsync(policies.SignInFailuresPerIp, clientIp, cancellationToken);
+        await limits.ClearAsync(policies.SignInFailuresPerAccount, VaultWriter.Normalise(email), cancellationToken);
     }
-
-    public Task SecondFactorSucceededAsync(string email, CancellationToken cancellationToken) =>
-        limits.ClearAsync("signin-account:" + VaultWriter.Normalise(email), cancellationToken);
 
     /// <summary>Re-checks the password of a signed-in account (export, sensitive settings).</summary>
     public async Task<bool> VerifyPasswordAsync(Guid accountId, string? password, string clientIp, CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : DbCont
 
     public DbSet<PortalSession> Sessions => Set<PortalSession>();
 
-    public DbSet<RateEvent> RateEvents => Set<RateEvent>();
+    public DbSet<RateCounter> RateCounters => Set<RateCounter>();
 
     public DbSet<TwoFactorSecret> TwoFactorSecrets => Set<TwoFactorSecret>();
 
@@ -53,11 +53,11 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : DbCont
             e.Property(s => s.Device).HasMaxLength(100);
             e.Property(s => s.Network).HasMaxLength(64);
         });
-        modelBuilder.Entity<RateEvent>(e =>
+        modelBuilder.Entity<RateCounter>(e =>
         {
-            e.HasKey(r => r.Id);
+            e.HasKey(r => r.Key);
             e.Property(r => r.Key).HasMaxLength(128);
-            e.HasIndex(r => new { r.Key, r.At });
+            e.HasIndex(r => r.WindowStart);
         });
         modelBuilder.Entity<TwoFactorSecret>(e => e.HasKey(t => t.AccountId));
         modelBuilder.Entity<TwoFactorSetup>(e =>
@@ -188,14 +188,18 @@ public sealed class PortalSession
     public DateTime? ReauthenticatedAt { get; set; }
 }
 
-/// <summary>One counted event (an SMS sent, a failed sign-in) under a key such as <c>sms-phone:+4670…</c>.</summary>
-public sealed class RateEvent
+/// <summary>
+/// How many events (SMS sent, failed sign-ins, …) a key such as <c>sms-phone:+4670…</c> has counted in its current
+/// window, which opens with the first event after the previous window ended. Changed only by conditional updates
+/// (see <c>RateLimits</c>), so parallel requests cannot count past the limit.
+/// </summary>
+public sealed class RateCounter
 {
-    public long Id { get; set; }
-
     public required string Key { get; set; }
 
-    public DateTime At { get; set; }
+    public DateTime WindowStart { get; set; }
+
+    public int Count { get; set; }
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using SecureMailbox.Portal.Data;
+using SecureMailbox.Vault.Accounts;
 using SecureMailbox.Vault.Data;
 using SecureMailbox.Vault.Messages;
 
@@ -16,6 +17,12 @@ public enum LinkState
 
     /// <summary>A pending reader's link: exchange it for a pre-session.</summary>
     Pending,
+
+    /// <summary>
+    /// A pending reader without a mobile number on file (a sender a receipt or reply goes back to): a link alone never
+    /// makes an account, so they register first (mail link + SMS) and then open the link again, unused until then.
+    /// </summary>
+    RegisterFirst,
 }
 
 /// <summary>
@@ -46,7 +53,15 @@ public sealed class LinkExchange(
         {
             return link.Purpose == LinkPurpose.SignIn ? LinkState.SignIn : LinkState.Invalid;
         }
-        return link.UsedAt is null ? LinkState.Pending : LinkState.Invalid;
+        if (link.UsedAt is not null)
+        {
+            return LinkState.Invalid;
+        }
+        if (link.Phone is null && !await db.Accounts.AnyAsync(a => a.Id == link.AccountId && a.State == AccountState.Active, cancellationToken))
+        {
+            return LinkState.RegisterFirst;
+        }
+        return LinkState.Pending;
     }
 
     /// <summary>For a sign-in link: the reader's mailbox item of the message (where to go after signing in).</summary>

@@ -15,6 +15,9 @@ public sealed class OpenLinkPage(LinkExchange links) : PageModel
     /// <summary>The link is the sender's own receipt: the page speaks to the sender, not to a recipient.</summary>
     public bool ForSender { get; private set; }
 
+    /// <summary>A sender's link with no number on file: the sender registers (mail link + SMS) first.</summary>
+    public bool RegisterFirst { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(string? token)
     {
         switch (await links.InspectAsync(token, HttpContext.RequestAborted))
@@ -22,6 +25,10 @@ public sealed class OpenLinkPage(LinkExchange links) : PageModel
             case LinkState.Pending:
                 Token = token!;
                 ForSender = await links.IsSenderLinkAsync(token, HttpContext.RequestAborted);
+                return Page();
+            case LinkState.RegisterFirst:
+                RegisterFirst = true;
+                ForSender = true;
                 return Page();
             case LinkState.SignIn:
                 var item = await links.SignInTargetAsync(token, HttpContext.RequestAborted);

@@ -8,7 +8,7 @@ namespace SecureMailbox.Portal.Mailbox;
 /// only <c>img src</c> with http(s) stays, and only when the reader asked for images. The result is shown in
 /// <c>&lt;iframe sandbox srcdoc&gt;</c> under its own <c>default-src 'none'</c> policy.
 /// </summary>
-public static class HtmlBodySanitizer
+public static partial class HtmlBodySanitizer
 {
     private static readonly string[] DroppedTags =
     [
@@ -49,6 +49,12 @@ public static class HtmlBodySanitizer
         }
         sanitizer.PostProcessNode += (_, e) =>
         {
+            // Overlays (E8): a fixed or sticky box could cover the mail with something that looks like the portal.
+            if (e.Node is AngleSharp.Dom.IElement styled && styled.GetAttribute("style") is { } style
+                && OverlayPosition().IsMatch(style))
+            {
+                styled.SetAttribute("style", OverlayPosition().Replace(style, "position: static"));
+            }
             if (e.Node is AngleSharp.Dom.IElement element && element.HasAttribute("src")
                 && (!allowImages || !string.Equals(element.LocalName, "img", StringComparison.Ordinal)
                     || !(element.GetAttribute("src")!.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || element.GetAttribute("src")!.StartsWith("http://", StringComparison.OrdinalIgnoreCase))))
@@ -58,6 +64,9 @@ public static class HtmlBodySanitizer
         };
         return sanitizer.Sanitize(html);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"position\s*:\s*(fixed|sticky)", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex OverlayPosition();
 
     /// <summary>Whether the HTML refers to remote images (to offer "show images").</summary>
     public static bool HasRemoteImages(string html) =>

@@ -24,7 +24,9 @@ public sealed record AttachmentPart(int Index, string FileName, string ContentTy
 public sealed class MessageContent : MimeReader
 {
     private const int TextCap = 2 * 1024 * 1024;
+    private const int MaxExtraTexts = 50;
     private readonly List<Header> _headers = [];
+    private readonly Stack<string> _multiparts = new();
     private readonly int? _streamIndex;
     private readonly Stream? _output;
     private int _messageDepth;
@@ -43,6 +45,18 @@ public sealed class MessageContent : MimeReader
     public string? Html { get; private set; }
 
     public List<AttachmentPart> Attachments { get; } = [];
+
+    /// <summary>
+    /// Plain-text parts outside the body's <c>multipart/alternative</c> (a footer after an HTML part, several text
+    /// parts in <c>multipart/mixed</c>), in message order, shown after the body so that no text is dropped (E8).
+    /// </summary>
+    public List<string> ExtraTexts { get; } = [];
+
+    static MessageContent()
+    {
+        // Windows code pages (windows-1252, iso-8859-15, …) that much Swedish mail still uses.
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+    }
 
     /// <summary>Reads bodies and the attachment list.</summary>
     public static async Task<MessageContent> ReadAsync(Stream input, CancellationToken cancellationToken)
@@ -106,6 +120,19 @@ public sealed class MessageContent : MimeReader
         return Task.CompletedTask;
     }
 
+    protected override Task OnMultipartBeginAsync(ContentType contentType, long beginOffset, int beginLineNumber, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(contentType);
+        _multiparts.Push(contentType.MediaSubtype.ToLowerInvariant());
+        return Task.CompletedTask;
+    }
+
+    protected override Task OnMultipartEndAsync(ContentType contentType, long beginOffset, int beginLineNumber, long headersEndOffset, long endOffset, int lines, CancellationToken cancellationToken)
+    {
+        _multiparts.TryPop(out _);
+        return Task.CompletedTask;
+    }
+
     protected override Task OnMimePartBeginAsync(ContentType contentType, long beginOffset, int beginLineNumber, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(contentType);
@@ -132,9 +159,25 @@ public sealed class MessageContent : MimeReader
         else
         {
             var isHtml = contentType.IsMimeType("text", "html");
-            _current = (isHtml ? Html : PlainText) is null
-                ? new Part(encoding, isHtml ? "html" : "plain", null, contentType.Charset)
-                : null;
+            // multipart/related only groups a body with its images: the enclosing kind is what counts.
+            var inAlternative = _multiparts.FirstOrDefault(kind => kind != "related") == "alternative";
+            if (inAlternative || (Html is null && PlainText is null))
+            {
+                // The body: one of the alternatives (HTML preferred when shown), or the first text part.
+                _current = (isHtml ? Html : PlainText) is null
+                    ? new Part(encoding, isHtml ? "html" : "plain", null, contentType.Charset)
+                    : null;
+            }
+            else if (!isHtml && ExtraTexts.Count < MaxExtraTexts)
+            {
+                _current = new Part(encoding, "extra", null, contentType.Charset);
+            }
+            else
+            {
+                // A further HTML part is listed (it can be downloaded) rather than mixed into the body.
+                var attachment = AddAttachment(contentType, isHtml ? "message-part.html" : "message-part.txt");
+                _current = new Part(encoding, null, attachment.Index == _streamIndex ? _output : null, contentType.Charset);
+            }
         }
         return Task.CompletedTask;
     }
@@ -163,6 +206,10 @@ public sealed class MessageContent : MimeReader
             if (_current.TextKind == "html")
             {
                 Html = text;
+            }
+            else if (_current.TextKind == "extra")
+            {
+                ExtraTexts.Add(text);
             }
             else
             {
@@ -253,19 +300,42 @@ public sealed class MessageContent : MimeReader
 
         public string Text()
         {
-            Encoding encoding;
-            try
-            {
-                encoding = charset is null ? Encoding.UTF8 : Encoding.GetEncoding(charset);
-            }
-            catch (ArgumentException)
-            {
-                encoding = Encoding.UTF8;
-            }
-            var text = encoding.GetString(_text!.GetBuffer(), 0, (int)_text.Length);
+            var bytes = _text!.GetBuffer().AsSpan(0, (int)_text.Length);
+            var text = Decode(bytes, charset);
             _text.Dispose();
             _text = null;
             return text;
+        }
+    }
+
+    /// <summary>
+    /// Text in its declared charset; an unknown or disabled one (UTF-7 is off in .NET) falls back to UTF-8 when the
+    /// bytes are valid UTF-8, else to Latin-1, which maps every byte: the mail is shown, never refused (E8).
+    /// </summary>
+    internal static string Decode(ReadOnlySpan<byte> bytes, string? charset)
+    {
+        Encoding? declared = null;
+        if (charset is not null && !charset.Trim().Equals("utf-7", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                declared = Encoding.GetEncoding(charset.Trim());
+            }
+            catch (Exception exception) when (exception is ArgumentException or NotSupportedException)
+            {
+            }
+        }
+        if (declared is not null)
+        {
+            return declared.GetString(bytes);
+        }
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return Encoding.Latin1.GetString(bytes);
         }
     }
 }

@@ -27,6 +27,12 @@ public sealed class ReadPage(
 
     public string From { get; private set; } = "";
 
+    /// <summary>The sender's display name as they wrote it (may be anything).</summary>
+    public string SenderName { get; private set; } = "";
+
+    /// <summary>The sender's address as the vault knows it: the account that sent the message.</summary>
+    public string VerifiedSender { get; private set; } = "";
+
     public string? PlainText { get; private set; }
 
     public string? FrameDocument { get; private set; }
@@ -36,6 +42,9 @@ public sealed class ReadPage(
     public bool ImagesAllowed { get; private set; }
 
     public List<AttachmentPart> Attachments { get; private set; } = [];
+
+    /// <summary>Further text parts of the message, in order, shown after the body.</summary>
+    public List<string> ExtraTexts { get; private set; } = [];
 
     /// <summary>For a locked item: the sender's address (from the vault), and whether they can be asked to resend.</summary>
     public string? LockedSender { get; private set; }
@@ -77,7 +86,14 @@ public sealed class ReadPage(
             logger.LogError("Message {MessageId} could not be opened for account {AccountId}: {Error}", message.Id, Session.AccountId, exception.GetType().Name);
             return StatusCode(StatusCodes.Status500InternalServerError);
         }
-        From = Metadata.FromName.Length > 0 ? $"{Metadata.FromName} <{Metadata.FromAddress}>" : Metadata.FromAddress;
+        // The address shown is the sender's account (the gateway checked that the header From is that address), so
+        // a display name alone can never pose as someone else; the name is only what the sender called themselves.
+        await using (var db = await vaultFactory.CreateDbContextAsync(HttpContext.RequestAborted))
+        {
+            VerifiedSender = await MailboxQueries.SenderAddressAsync(db, message.Id, HttpContext.RequestAborted) ?? Metadata.FromAddress;
+        }
+        SenderName = Metadata.FromName.Trim();
+        From = SenderName.Length > 0 ? $"{SenderName} <{VerifiedSender}>" : VerifiedSender;
         Attachments = content.Attachments;
         if (content.Html is not null)
         {
@@ -92,6 +108,7 @@ public sealed class ReadPage(
         {
             PlainText = content.PlainText ?? "";
         }
+        ExtraTexts = content.ExtraTexts;
         return Page();
     }
 

@@ -86,5 +86,8 @@ public sealed class TrashService(IDbContextFactory<VaultDbContext> vaultFactory,
             await db.SaveChangesAsync(cancellationToken);
             logger.LogInformation("Message {MessageId} securely deleted: no reader left", messageId);
         }
+        // secure_delete has zeroed the rows in the database's pages; the write-ahead log still holds the pages as they
+        // were until a checkpoint, so one is forced now (DESIGN.md property 7).
+        await db.Database.FlushDeletedAsync(cancellationToken);
     }
 }

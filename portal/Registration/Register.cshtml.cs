@@ -6,6 +6,7 @@ namespace SecureMailbox.Portal.Registration;
 
 /// <summary>"Skapa konto": e-mail and mobile number; the same answer whether the address has an account or not.</summary>
 [RequestSizeLimit(16 * 1024)]
+[EvenTiming]
 public sealed class RegisterPage(RegistrationService registrations) : PageModel
 {
     public string? Error { get; private set; }

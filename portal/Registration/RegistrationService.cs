@@ -50,10 +50,6 @@ public sealed class RegistrationService(
 
     public static readonly TimeSpan CookieLifetime = TimeSpan.FromMinutes(30);
 
-    public const int MaxPerAddressPerDay = 3;
-
-    public const int MaxPerIpPerHour = 10;
-
     private string CookieName => cookies.Prefix + "register";
 
     public async Task<RegistrationRequestOutcome> RequestAsync(string? email, string? phone, string clientIp, CancellationToken cancellationToken)
@@ -68,14 +64,10 @@ public sealed class RegistrationService(
         {
             return RegistrationRequestOutcome.InvalidPhone;
         }
-        var addressKey = "register-email:" + address;
-        var ipKey = "register-ip:" + clientIp;
-        if (await limits.CountAsync(addressKey, TimeSpan.FromDays(1), cancellationToken) >= MaxPerAddressPerDay
-            || await limits.CountAsync(ipKey, TimeSpan.FromHours(1), cancellationToken) >= MaxPerIpPerHour)
+        if (!await limits.TryTakeAllAsync(cancellationToken, (RateLimitPolicies.RegistrationPerIp, clientIp), (RateLimitPolicies.RegistrationPerAddress, address)))
         {
             return RegistrationRequestOutcome.Limited;
         }
-        await limits.AddAsync(cancellationToken, addressKey, ipKey);
         await using var vault = await vaultFactory.CreateDbContextAsync(cancellationToken);
         var active = await vault.Accounts.AnyAsync(a => a.Email == address && a.State == AccountState.Active, cancellationToken);
         if (active)

@@ -8,7 +8,10 @@ public static class SecurityServiceCollectionExtensions
         services.AddSingleton<CookiePolicy>();
         services.AddSingleton<ServerSecret>();
         services.AddSingleton<RateLimits>();
+        services.AddSingleton<RateLimitPolicies>();
+        services.AddOptions<EvenTimingOptions>().BindConfiguration(EvenTimingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddAntiforgery();
+        services.AddSingleton<Microsoft.AspNetCore.Antiforgery.IAntiforgeryAdditionalDataProvider, SessionBoundAntiforgery>();
         services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>()
             .Configure<CookiePolicy>((options, cookies) =>
             {

@@ -110,18 +110,19 @@ public sealed class PhonePage(
         var email = await vault.Accounts.Where(a => a.Id == Session.AccountId).Select(a => a.Email).SingleAsync(cancellationToken);
         var ip = RateLimits.ClientIp(HttpContext);
         // Wrong backup codes count like wrong sign-in codes, so a stolen session cannot try codes without limit.
-        if (await signIn.IsThrottledAsync(email, ip, cancellationToken))
+        if (!await signIn.TrySecondFactorAttemptAsync(email, ip, cancellationToken))
         {
             return await AnswerAsync(PhoneOutcome.WrongBackupCode);
         }
         var outcome = await changes.ProveWithBackupCodeAsync(Session.RowId, Session.AccountId, backupCode, cancellationToken);
         if (outcome == PhoneOutcome.WrongBackupCode)
         {
-            await signIn.SecondFactorFailedAsync(email, ip, cancellationToken);
+            signIn.SecondFactorFailed(ip);
             await events.RecordAsync(Session.AccountId, SecurityEventKind.SecondFactorFailed, HttpContext, cancellationToken);
         }
         else
         {
+            await signIn.SecondFactorSucceededAsync(email, ip, cancellationToken);
             await events.RecordAsync(Session.AccountId, SecurityEventKind.BackupCodeUsed, HttpContext, cancellationToken);
         }
         return await AnswerAsync(outcome);

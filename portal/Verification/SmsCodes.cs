@@ -43,6 +43,7 @@ public sealed class SmsCodes(
     SmsDispatcher dispatcher,
     PhoneNumberRules phones,
     RateLimits limits,
+    RateLimitPolicies policies,
     ServerSecret serverSecret,
     IStringLocalizer<SharedResource> texts,
     IOptions<VerificationOptions> options,
@@ -84,29 +85,56 @@ public sealed class SmsCodes(
                 return new SendResult(SendOutcome.TooSoon, wait);
             }
         }
-        var phoneKey = "sms-phone:" + check.E164;
-        var ipKey = "sms-ip:" + clientIp;
-        var linkKey = "sms-link:" + preSession.LinkId.ToString("N");
-        if (await limits.CountAsync(phoneKey, TimeSpan.FromHours(1), cancellationToken) >= Options.MaxSendsPerPhonePerHour
-            || await limits.CountAsync(ipKey, TimeSpan.FromHours(1), cancellationToken) >= Options.MaxSendsPerIpPerHour
-            || await limits.CountAsync(linkKey, TimeSpan.FromDays(1), cancellationToken) >= Options.MaxSendsPerLinkPerDay)
+        var limited = new (RateLimitPolicy, string)[]
+        {
+            (policies.SmsSendsPerPhone, check.E164!), (policies.SmsSendsPerIp, clientIp), (policies.SmsSendsPerLink, preSession.LinkId.ToString("N")),
+        };
+        if (!await limits.TryTakeAllAsync(cancellationToken, limited))
         {
             logger.LogWarning("SMS for link {LinkId} refused by rate limits", preSession.LinkId);
             return new SendResult(SendOutcome.Limited, TimeSpan.Zero);
         }
         // A fresh code on every send; the request's counters carry over until it expires or is used.
         var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("D6", System.Globalization.CultureInfo.InvariantCulture);
+        int sends;
         if (request is null || request.ExpiresAt <= now)
         {
+            // A new code request: the pre-session's row is written first, which makes parallel first sends wait for
+            // each other (a row lock on PostgreSQL, the write lock on SQLite), so only one of them creates it.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await db.PreSessions.Where(p => p.Id == preSession.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.ExpiresAt, p => p.ExpiresAt), cancellationToken);
+            if (await db.SmsCodeRequests.AnyAsync(r => r.PreSessionId == preSession.Id && r.UsedAt == null && r.ExpiresAt > now, cancellationToken))
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                await GiveBackAsync(limited, cancellationToken);
+                return new SendResult(SendOutcome.TooSoon, Options.FirstResendDelay);
+            }
             request = new SmsCodeRequest { PreSessionId = preSession.Id, LinkId = preSession.LinkId, CodeHash = [], CreatedAt = now };
+            request.CodeHash = Hash(request.Id, code);
+            request.ExpiresAt = now + Options.CodeLifetime;
+            request.LastSentAt = now;
+            request.Sends = sends = 1;
             db.SmsCodeRequests.Add(request);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
-        request.CodeHash = Hash(request.Id, code);
-        request.ExpiresAt = now + Options.CodeLifetime;
-        request.LastSentAt = now;
-        request.Sends++;
-        await db.SaveChangesAsync(cancellationToken);
-        await limits.AddAsync(cancellationToken, phoneKey, ipKey, linkKey);
+        else
+        {
+            // Only the request that saw this number of sends may replace the code: of parallel resends one wins, so
+            // neither the per-code limit nor the growing delay can be passed by sending at once.
+            var seen = request.Sends;
+            var id = request.Id;
+            var hash = Hash(id, code);
+            var expires = now + Options.CodeLifetime;
+            sends = seen + 1;
+            if (await db.SmsCodeRequests.Where(r => r.Id == id && r.Sends == seen && r.UsedAt == null)
+                    .ExecuteUpdateAsync(s => s.SetProperty(r => r.CodeHash, hash).SetProperty(r => r.ExpiresAt, expires)
+                        .SetProperty(r => r.LastSentAt, now).SetProperty(r => r.Sends, sends), cancellationToken) != 1)
+            {
+                await GiveBackAsync(limited, cancellationToken);
+                return new SendResult(SendOutcome.TooSoon, ResendDelay(seen));
+            }
+        }
         if (afterResponse)
         {
             dispatcher.Enqueue(check.E164!, texts["SmsCodeText", code].Value);
@@ -115,7 +143,7 @@ public sealed class SmsCodes(
         {
             await sms.SendAsync(check.E164!, texts["SmsCodeText", code].Value, cancellationToken);
         }
-        return new SendResult(SendOutcome.Sent, ResendDelay(request.Sends));
+        return new SendResult(SendOutcome.Sent, ResendDelay(sends));
     }
 
     public async Task<CheckOutcome> CheckAsync(PreSession preSession, string? code, CancellationToken cancellationToken)
@@ -133,23 +161,36 @@ public sealed class SmsCodes(
         {
             return CheckOutcome.Expired;
         }
-        if (request.Checks >= Options.MaxChecksPerCode)
+        // The check is taken before the code is compared, in one conditional update: parallel guesses cannot compare
+        // more than MaxChecksPerCode codes (SECURITY.md A9, A16). A resend replaces the hash but keeps the count.
+        var id = request.Id;
+        var max = Options.MaxChecksPerCode;
+        var taken = await db.SmsCodeRequests.Where(r => r.Id == id && r.UsedAt == null && r.ExpiresAt > now && r.Checks < max)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Checks, r => r.Checks + 1), cancellationToken);
+        if (taken != 1)
         {
             return CheckOutcome.TooManyChecks;
         }
-        request.Checks++;
+        // Read again: the hash compared is the one current when the check was taken.
+        var codeHash = await db.SmsCodeRequests.Where(r => r.Id == id).Select(r => r.CodeHash).SingleAsync(cancellationToken);
         var normalised = new string((code ?? "").Where(char.IsAsciiDigit).Take(8).ToArray());
-        var correct = normalised.Length == 6 && CryptographicOperations.FixedTimeEquals(Hash(request.Id, normalised), request.CodeHash);
-        if (correct)
-        {
-            request.UsedAt = now;
-        }
-        await db.SaveChangesAsync(cancellationToken);
+        var correct = normalised.Length == 6 && CryptographicOperations.FixedTimeEquals(Hash(id, normalised), codeHash)
+            // Single use: of two parallel right answers only one marks the code used.
+            && await db.SmsCodeRequests.Where(r => r.Id == id && r.UsedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.UsedAt, now), cancellationToken) == 1;
         if (!correct)
         {
-            logger.LogInformation("Wrong SMS code for link {LinkId} ({Checks} of {Max})", preSession.LinkId, request.Checks, Options.MaxChecksPerCode);
+            logger.LogInformation("Wrong SMS code for link {LinkId} (at most {Max} checks)", preSession.LinkId, max);
         }
         return correct ? CheckOutcome.Correct : CheckOutcome.Wrong;
+    }
+
+    private async Task GiveBackAsync((RateLimitPolicy Policy, string Subject)[] taken, CancellationToken cancellationToken)
+    {
+        foreach (var (policy, subject) in taken)
+        {
+            await limits.GiveBackAsync(policy, subject, cancellationToken);
+        }
     }
 
     private TimeSpan ResendDelay(int sends) => Options.FirstResendDelay * Math.Pow(2, Math.Max(0, sends - 1));

@@ -91,17 +91,6 @@ public sealed class VerifyPage(
         return Page();
     }
 
-    /// <summary>A pending sender's link was mailed to their own address: it proves the mailbox, no SMS is due.</summary>
-    public async Task<IActionResult> OnPostContinueAsync()
-    {
-        if (!await LoadAsync() || HasAccount || _preSession.Phone is not null)
-        {
-            return NotFound();
-        }
-        await preSessions.MarkVerifiedAsync(_preSession.Id, HttpContext.RequestAborted);
-        return Redirect("/welcome");
-    }
-
     private async Task<bool> LoadAsync()
     {
         var preSession = await preSessions.FindAsync(HttpContext, HttpContext.RequestAborted);

@@ -249,6 +249,42 @@ public sealed class SecureDeliveryTests : GatewayFixture
         Assert.That(exception.Message, Does.Contain("organisation"));
     }
 
+    private async Task SendAsync(MimeMessage message, string envelopeFrom)
+    {
+        using var client = new SmtpClient();
+        client.ServerCertificateValidationCallback = (_, _, _, _) => true;
+        await client.ConnectAsync("127.0.0.1", Gateway.Endpoint.Port, SecureSocketOptions.StartTls);
+        await client.SendAsync(message, new MailboxAddress("", envelopeFrom), message.To.Mailboxes);
+        await client.DisconnectAsync(true);
+    }
+
+    [TestCase("Bank Security", "security@bank.example", TestName = "SecureMessage_HeaderFromOutsideTheOrganisation_IsRefusedAtEndOfData")]
+    [TestCase("Sven Läkare", "colleague@org.example", TestName = "SecureMessage_HeaderFromAnotherOrganisationAddress_IsRefusedAtEndOfData")]
+    public void SecureMessage_HeaderFromNotTheEnvelopeSender_IsRefused(string name, string address)
+    {
+        var message = SecureMessage("[secure] Viktigt", ("A", "a@patient.example"));
+        message.From.Clear();
+        message.From.Add(new MailboxAddress(name, address));
+        message.Headers.Add("X-SecureMailbox-Phone", "a@patient.example=+46701234567");
+
+        var exception = Assert.ThrowsAsync<SmtpCommandException>(() => SendAsync(message, "sven@org.example"));
+
+        Assert.That((int)exception!.StatusCode, Is.EqualTo(550));
+        Assert.That(exception.Message, Does.Contain("From address"));
+    }
+
+    [Test]
+    public void SecureMessage_TwoFromHeaders_IsRefused()
+    {
+        var message = SecureMessage("[secure] Viktigt", ("A", "a@patient.example"));
+        message.Headers.Add(HeaderId.From, "\"Bank\" <security@bank.example>");
+        message.Headers.Add("X-SecureMailbox-Phone", "a@patient.example=+46701234567");
+
+        var exception = Assert.ThrowsAsync<SmtpCommandException>(() => SendAsync(message, "sven@org.example"));
+
+        Assert.That((int)exception!.StatusCode, Is.EqualTo(550));
+    }
+
     [Test]
     public async Task SecureMessage_SentTwiceByASender_CountsTwoForTheMonth()
     {

@@ -14,9 +14,45 @@ public static class DatabaseFiles
     public static async Task FlushDeletedAsync(this DatabaseFacade database, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(database);
-        if (database.IsSqlite())
+        if (!database.IsSqlite())
         {
-            await database.ExecuteSqlRawAsync("PRAGMA wal_checkpoint(TRUNCATE);", cancellationToken);
+            // PostgreSQL keeps deleted row versions in the table's pages until VACUUM reclaims them (autovacuum, or
+            // the operator's schedule: see docs/operators.md).
+            return;
+        }
+        // A checkpoint cannot reset the log while another connection reads an older snapshot; such reads are short,
+        // so it is tried again for a little while rather than left to chance.
+        var connection = database.GetDbConnection();
+        var opened = connection.State != System.Data.ConnectionState.Open;
+        if (opened)
+        {
+            await connection.OpenAsync(cancellationToken);
+        }
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                var busy = await reader.ReadAsync(cancellationToken) && reader.GetInt32(0) != 0;
+                if (!busy)
+                {
+                    return;
+                }
+                if (attempt == 50)
+                {
+                    throw new InvalidOperationException("The database's write-ahead log could not be checkpointed after a secure deletion: a reader held it for more than 5 seconds.");
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+            }
+        }
+        finally
+        {
+            if (opened)
+            {
+                await connection.CloseAsync();
+            }
         }
     }
 }

@@ -24,8 +24,22 @@ public static class LinkTokens
         return SHA256.HashData([.. "smbx-link-lookup-v1:"u8, .. raw]);
     }
 
-    /// <summary>The 32-byte secret that wraps the link key.</summary>
-    public static byte[] Secret(string token)
+    /// <summary>
+    /// The 32-byte secret that wraps the link key: derived from the token and the server-held secret together, so that
+    /// neither the notification nor a copy of the server's data alone gives it.
+    /// </summary>
+    public static byte[] Secret(string token, LinkKeySecret serverSecret)
+    {
+        ArgumentNullException.ThrowIfNull(serverSecret);
+        var raw = Decode(token) ?? throw new ArgumentException("Not a link token.", nameof(token));
+        return HKDF.DeriveKey(HashAlgorithmName.SHA256, raw, 32, salt: serverSecret.Value.ToArray(), info: Encoding.ASCII.GetBytes("smbx-link-key-v2"));
+    }
+
+    /// <summary>
+    /// The token-only secret of links made before the server-held secret existed; such a link is re-wrapped under
+    /// <see cref="Secret(string, LinkKeySecret)"/> the first time its token is used.
+    /// </summary>
+    internal static byte[] LegacySecret(string token)
     {
         var raw = Decode(token) ?? throw new ArgumentException("Not a link token.", nameof(token));
         return HKDF.DeriveKey(HashAlgorithmName.SHA256, raw, 32, salt: [], info: Encoding.ASCII.GetBytes("smbx-link-key-v1"));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using SecureMailbox.Vault.Crypto;
 using SecureMailbox.Vault.Crypto.KeyWrapping;
 using SecureMailbox.Vault.Data;
@@ -17,9 +18,12 @@ public sealed record UnlockedLink(NotificationLink Link, AgeIdentity? Key) : IDi
 /// Reads stored messages for someone who holds a key: the link key (from a token) or the account key (from a session).
 /// Every read authenticates: a tampered payload or stanza throws; no unauthenticated plaintext is released.
 /// </summary>
-public sealed class VaultReader(IDbContextFactory<VaultDbContext> dbFactory, IBlobStore blobs, TimeProvider time)
+public sealed class VaultReader(IDbContextFactory<VaultDbContext> dbFactory, IBlobStore blobs, LinkKeySecret linkSecret, TimeProvider time, ILogger<VaultReader> logger)
 {
-    /// <summary>Finds the link of a token and unlocks its key; null for an unknown, malformed or expired token.</summary>
+    /// <summary>
+    /// Finds the link of a token and unlocks its key; null for an unknown, malformed or expired token, and for a link
+    /// whose key the token and this server's link secret do not open.
+    /// </summary>
     public async Task<UnlockedLink?> UnlockLinkAsync(string token, CancellationToken cancellationToken)
     {
         var hash = LinkTokens.Hash(token);
@@ -37,8 +41,31 @@ public sealed class VaultReader(IDbContextFactory<VaultDbContext> dbFactory, IBl
         {
             return new UnlockedLink(link, null);
         }
-        var key = PrivateKeyWrap.UnwrapIdentityWithSecret(link.WrappedKey, LinkTokens.Secret(token), KeyWrapPurpose.LinkSecret, link.Id.ToString("N"));
-        return new UnlockedLink(link, key);
+        var keyId = link.Id.ToString("N");
+        try
+        {
+            return new UnlockedLink(link, PrivateKeyWrap.UnwrapIdentityWithSecret(link.WrappedKey, LinkTokens.Secret(token, linkSecret), KeyWrapPurpose.LinkSecret, keyId));
+        }
+        catch (KeyUnwrapException)
+        {
+            // A link made before the server-held secret: opened once more with the token alone, and re-wrapped at once
+            // so that from now on a copy of the data folder does not open it either.
+            AgeIdentity key;
+            try
+            {
+                key = PrivateKeyWrap.UnwrapIdentityWithSecret(link.WrappedKey, LinkTokens.LegacySecret(token), KeyWrapPurpose.LinkSecret, keyId);
+            }
+            catch (KeyUnwrapException)
+            {
+                logger.LogError("Link {LinkId}: its key does not open with the token and this server's link secret (Vault:LinkSecret or Vault:LinkSecretFile must be the same for the gateway and the portal)", link.Id);
+                return null;
+            }
+            var rewrapped = PrivateKeyWrap.WrapWithSecret(key, LinkTokens.Secret(token, linkSecret), KeyWrapPurpose.LinkSecret, keyId);
+            await db.Links.Where(l => l.Id == link.Id).ExecuteUpdateAsync(s => s.SetProperty(l => l.WrappedKey, rewrapped), cancellationToken);
+            link.WrappedKey = rewrapped;
+            await db.Database.FlushDeletedAsync(cancellationToken);
+            return new UnlockedLink(link, key);
+        }
     }
 
     /// <summary>Unwraps a message's file key from a reader's stanza.</summary>

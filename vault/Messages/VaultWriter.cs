@@ -34,7 +34,8 @@ public sealed record StoreResult(Guid MessageId, bool AlreadyStored, IReadOnlyLi
 /// <summary>
 /// Stores a message once, encrypted (age v1, one payload) to every reader: each recipient and the sender.
 /// Readers with an active account get a stanza to their own key; others get one to a fresh link key whose private
-/// half is wrapped under a secret that exists only in the notification link (DESIGN.md property 5). Listing metadata
+/// half is wrapped under a key derived from the notification link's token and the server-held <see cref="LinkKeySecret"/>
+/// (DESIGN.md property 5). Listing metadata
 /// is encrypted per reader. New recipients need a valid mobile number; without one they are refused, never sent in clear.
 /// </summary>
 public sealed class VaultWriter(
@@ -43,6 +44,7 @@ public sealed class VaultWriter(
     PhoneNumberRules phones,
     IOptions<BlobStorageOptions> storage,
     IOptions<SecureDeliveryOptions> delivery,
+    LinkKeySecret linkSecret,
     TimeProvider time,
     ILogger<VaultWriter> logger)
 {
@@ -223,7 +225,7 @@ public sealed class VaultWriter(
             CreatedAt = now,
             ExpiresAt = now + delivery.Value.LinkLifetime,
         };
-        link.WrappedKey = PrivateKeyWrap.WrapWithSecret(linkKey, LinkTokens.Secret(token), KeyWrapPurpose.LinkSecret, link.Id.ToString("N"));
+        link.WrappedKey = PrivateKeyWrap.WrapWithSecret(linkKey, LinkTokens.Secret(token, linkSecret), KeyWrapPurpose.LinkSecret, link.Id.ToString("N"));
         return (address, account, link, token, linkKey.Recipient, isSender);
     }
 

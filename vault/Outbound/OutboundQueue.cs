@@ -243,10 +243,10 @@ public sealed class OutboundQueue(
         var now = time.GetUtcNow().UtcDateTime;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var finished = await db.OutboundMessages.AsNoTracking().Where(m => m.FinishedAt != null)
-            .Select(m => new { m.Id, m.ContentPath, m.FinishedAt }).ToListAsync(cancellationToken);
+            .Select(m => new { m.Id, m.ContentPath, m.FinishedAt, m.Kind }).ToListAsync(cancellationToken);
         foreach (var row in finished)
         {
-            await RemoveContentAsync(row.ContentPath);
+            await RemoveContentAsync(row.ContentPath, overwrite: row.Kind == OutboundKind.Notification);
         }
         var cutoff = now - _options.FinishedRetention;
         return await db.OutboundMessages.Where(m => m.FinishedAt != null && m.FinishedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
@@ -321,7 +321,7 @@ public sealed class OutboundQueue(
         await db.SaveChangesAsync(cancellationToken);
         foreach (var row in finished)
         {
-            await RemoveContentAsync(row.ContentPath);
+            await RemoveContentAsync(row.ContentPath, overwrite: row.Kind == OutboundKind.Notification);
         }
         foreach (var row in finished)
         {
@@ -374,7 +374,7 @@ public sealed class OutboundQueue(
         }
         db.OutboundMessages.Remove(stored);
         await db.SaveChangesAsync(cancellationToken);
-        await RemoveContentAsync(stored.ContentPath);
+        await RemoveContentAsync(stored.ContentPath, overwrite: stored.Kind == OutboundKind.Notification);
         logger.LogInformation("Queue item {QueueId} deleted by operator", id);
         return true;
     }
@@ -383,10 +383,15 @@ public sealed class OutboundQueue(
     // otherwise fail the whole batch).
     private static string? Clip(string? text) => text is { Length: > 2048 } ? text[..2048] : text;
 
-    private Task RemoveContentAsync(string contentName)
+    private Task RemoveContentAsync(string contentName, bool overwrite)
     {
         // The removal need not be durable: the finished row stays until Queue:FinishedRetention, and the sweep
-        // removes its content again should a crash have undone this.
+        // removes its content again should a crash have undone this. A notification holds a live link, so its
+        // content is overwritten first.
+        if (overwrite)
+        {
+            DurableFile.TryOverwrite(ContentPathOf(contentName));
+        }
         DurableFile.TryDelete(ContentPathOf(contentName));
         return Task.CompletedTask;
     }

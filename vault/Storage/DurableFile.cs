@@ -71,6 +71,28 @@ public static partial class DurableFile
     }
 
     /// <summary>Deletes a file if it exists, ignoring a missing file.</summary>
+    /// <summary>Overwrites a small file with zeros in place (before it is deleted), ignoring a file that is gone.</summary>
+    public static void TryOverwrite(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None);
+            var zeros = new byte[64 * 1024];
+            for (var remaining = stream.Length; remaining > 0; remaining -= zeros.Length)
+            {
+                stream.Write(zeros, 0, (int)Math.Min(zeros.Length, remaining));
+            }
+            stream.Flush(flushToDisk: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Deletes a file, ignoring one that is gone or cannot be deleted.</summary>
     public static void TryDelete(string path)
     {
         try
@@ -96,4 +118,19 @@ public static partial class DurableFile
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "umask")]
+    private static partial uint Umask(uint mask);
+
+    /// <summary>
+    /// From now on this process creates files owner-only (0600) and folders 0700 (umask 077): the data folder holds
+    /// the database, vault blobs, queue content and keys, none of which anyone else on the machine needs to read.
+    /// </summary>
+    public static void CreateOwnerOnly()
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            _ = Umask(0b000_111_111);
+        }
+    }
 }

@@ -125,7 +125,7 @@ public sealed class RecoveryRequests(
     public async Task<bool> FailAsync(HttpContext context, RecoveryRequest request, string email, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        await signIn.SecondFactorFailedAsync(email, RateLimits.ClientIp(context), cancellationToken);
+        signIn.SecondFactorFailed(RateLimits.ClientIp(context));
         if (request.AccountId is { } accountId)
         {
             await events.RecordAsync(accountId, SecurityEventKind.SecondFactorFailed, context, cancellationToken);

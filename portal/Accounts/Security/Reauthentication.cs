@@ -53,6 +53,10 @@ public sealed class Reauthentication(
         }
         if (await twoFactor.IsEnabledAsync(session.AccountId, cancellationToken))
         {
+            if (!await signIn.TrySecondFactorAttemptAsync(email, ip, cancellationToken))
+            {
+                return ReauthenticationOutcome.Throttled;
+            }
             var passed = false;
             if (!string.IsNullOrWhiteSpace(code))
             {
@@ -69,12 +73,12 @@ public sealed class Reauthentication(
             }
             if (!passed)
             {
-                await signIn.SecondFactorFailedAsync(email, ip, cancellationToken);
+                signIn.SecondFactorFailed(ip);
                 await events.RecordAsync(session.AccountId, SecurityEventKind.SecondFactorFailed, context, cancellationToken);
                 return ReauthenticationOutcome.WrongSecondFactor;
             }
         }
-        await signIn.SecondFactorSucceededAsync(email, cancellationToken);
+        await signIn.SecondFactorSucceededAsync(email, ip, cancellationToken);
         await sessions.MarkReauthenticatedAsync(session, cancellationToken);
         await events.RecordAsync(session.AccountId, SecurityEventKind.Reauthenticated, context, cancellationToken);
         return ReauthenticationOutcome.Confirmed;

@@ -52,13 +52,25 @@ public sealed class PendingSignIns(IDbContextFactory<PortalDbContext> dbFactory,
         return row is null || row.ExpiresAt <= time.GetUtcNow().UtcDateTime || row.Attempts >= MaxAttempts ? null : row;
     }
 
-    /// <summary>Counts a wrong code; false when the pending sign-in is used up.</summary>
-    public async Task<bool> FailAsync(PendingSignIn pending, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes one attempt before a code is checked, in one conditional update so that parallel requests cannot check
+    /// more than <see cref="MaxAttempts"/> codes; false when none is left.
+    /// </summary>
+    public async Task<bool> TryAttemptAsync(PendingSignIn pending, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pending);
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.PendingSignIns.Where(p => p.Id == pending.Id && p.Attempts < MaxAttempts && p.ExpiresAt > now)
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.Attempts, p => p.Attempts + 1), cancellationToken) == 1;
+    }
+
+    /// <summary>After a wrong code: false when the pending sign-in is used up.</summary>
+    public async Task<bool> HasAttemptsLeftAsync(PendingSignIn pending, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(pending);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await db.PendingSignIns.Where(p => p.Id == pending.Id).ExecuteUpdateAsync(s => s.SetProperty(p => p.Attempts, p => p.Attempts + 1), cancellationToken);
-        return pending.Attempts + 1 < MaxAttempts;
+        return await db.PendingSignIns.AnyAsync(p => p.Id == pending.Id && p.Attempts < MaxAttempts, cancellationToken);
     }
 
     /// <summary>Ends the pending sign-in and returns its key (null if the cookie does not open it).</summary>

@@ -147,25 +147,23 @@ namespace SecureMailbox.Portal.Data.Migrations
                     b.ToTable("PreSessions");
                 });
 
-            modelBuilder.Entity("SecureMailbox.Portal.Data.RateEvent", b =>
+            modelBuilder.Entity("SecureMailbox.Portal.Data.RateCounter", b =>
                 {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<DateTime>("At")
-                        .HasColumnType("TEXT");
-
                     b.Property<string>("Key")
-                        .IsRequired()
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
-                    b.HasKey("Id");
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
 
-                    b.HasIndex("Key", "At");
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("TEXT");
 
-                    b.ToTable("RateEvents");
+                    b.HasKey("Key");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("RateCounters");
                 });
 
             modelBuilder.Entity("SecureMailbox.Portal.Data.RecoveryRequest", b =>

@@ -152,27 +152,23 @@ namespace SecureMailbox.Portal.Data.PostgreSqlMigrations
                     b.ToTable("PreSessions");
                 });
 
-            modelBuilder.Entity("SecureMailbox.Portal.Data.RateEvent", b =>
+            modelBuilder.Entity("SecureMailbox.Portal.Data.RateCounter", b =>
                 {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<DateTime>("At")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<string>("Key")
-                        .IsRequired()
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 
-                    b.HasKey("Id");
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
 
-                    b.HasIndex("Key", "At");
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("timestamp with time zone");
 
-                    b.ToTable("RateEvents");
+                    b.HasKey("Key");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("RateCounters");
                 });
 
             modelBuilder.Entity("SecureMailbox.Portal.Data.RecoveryRequest", b =>

@@ -33,6 +33,8 @@ public sealed class TestGateway : IAsyncDisposable
     public static Dictionary<string, string?> DefaultSettings(string dataDirectory, int nextHopPort) => new()
     {
         ["Vault:DataDirectory"] = dataDirectory,
+        // The link secret as an environment variable would give it: a key file beside the temporary folder would outlive it.
+        ["Vault:LinkSecret"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
         ["Smtp:ListenAddress"] = "127.0.0.1",
         ["Smtp:Port"] = "0",
         ["Smtp:ServerName"] = "gateway.test",

@@ -71,7 +71,7 @@ public sealed class AccountSecurityTests
         using var wrong = await AccountSecurityJourney.ConfirmAsync(client, "/settings/password", "inte mitt lösenord");
         Assert.That(wrong.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That(BrowserSteps.Text(await wrong.Content.ReadAsStringAsync()), Does.Contain("Fel lösenord"));
-        Assert.That(await PortalDbAsync(db => db.RateEvents.CountAsync(e => e.Key == "signin-account:" + PortalFactory.PatientAddress)), Is.EqualTo(1), "counts towards the throttling");
+        Assert.That(await PortalDbAsync(db => db.RateCounters.Where(e => e.Key == "signin-account:" + PortalFactory.PatientAddress).SumAsync(e => e.Count)), Is.EqualTo(1), "counts towards the throttling");
 
         using var right = await AccountSecurityJourney.ConfirmAsync(client, "/settings/password", RecipientJourney.Password);
         Assert.That(right.Location(), Is.EqualTo("/settings/password"));
@@ -223,7 +223,7 @@ public sealed class AccountSecurityTests
             using var registered = await other.PostFormAsync("/register", register.Html, ("email", PortalFactory.PatientAddress), ("phone", PortalFactory.PatientPhone));
             Assert.That(registered.Location(), Is.EqualTo("/register/sent"));
         }
-        Assert.That(await PortalDbAsync(db => db.RateEvents.CountAsync(e => e.Key.Contains(PortalFactory.PatientAddress))), Is.GreaterThanOrEqualTo(2));
+        Assert.That(await PortalDbAsync(db => db.RateCounters.CountAsync(e => e.Key.Contains(PortalFactory.PatientAddress))), Is.GreaterThanOrEqualTo(2));
         var (_, onlyAnna) = await _portal.StoreMessageAsync("Bara till Anna");
         var accountId = await PatientIdAsync();
         // The sender purged their copy of the second message: Anna is its last reader, so it must go with her.
@@ -260,7 +260,7 @@ public sealed class AccountSecurityTests
             Assert.That(await PortalDbAsync(db => db.BackupCodes.CountAsync(b => b.AccountId == accountId)), Is.Zero);
             Assert.That(await PortalDbAsync(db => db.SecurityEvents.CountAsync(e => e.AccountId == accountId)), Is.Zero);
             Assert.That(await PortalDbAsync(db => db.PreSessions.CountAsync(p => p.AccountId == accountId)), Is.Zero);
-            Assert.That(await PortalDbAsync(db => db.RateEvents.CountAsync(e => e.Key.Contains(PortalFactory.PatientAddress) || e.Key.Contains(PortalFactory.PatientPhone))), Is.Zero);
+            Assert.That(await PortalDbAsync(db => db.RateCounters.CountAsync(e => e.Key.Contains(PortalFactory.PatientAddress) || e.Key.Contains(PortalFactory.PatientPhone))), Is.Zero);
         });
         var mails = await _portal.QueuedMailToAsync(PortalFactory.PatientAddress);
         // Queued mails share the test's frozen clock, so their order is not asserted: exactly one is the final mail.

@@ -361,6 +361,7 @@ public sealed partial class TwoFactorTests
             await db.Database.ExecuteSqlRawAsync("DROP TABLE \"SecurityEvents\"");
             await db.Database.ExecuteSqlRawAsync("DROP TABLE \"RecoveryRequests\"");
             await db.Database.ExecuteSqlRawAsync("DROP TABLE \"Registrations\"");
+            await db.Database.ExecuteSqlRawAsync("DROP TABLE \"RateCounters\"");
             await db.Database.ExecuteSqlRawAsync("ALTER TABLE \"Sessions\" DROP COLUMN \"Device\"");
             await db.Database.ExecuteSqlRawAsync("ALTER TABLE \"Sessions\" DROP COLUMN \"Network\"");
             await db.Database.ExecuteSqlRawAsync("ALTER TABLE \"Sessions\" DROP COLUMN \"ReauthenticatedAt\"");

@@ -113,4 +113,52 @@ public sealed class PostgreSqlPortalTests
 
         Assert.That(exception!.ToString(), Does.Contain(setting));
     }
+    [Test]
+    public async Task TryTake_FiftyParallelTakes_GrantExactlyTheLimit()
+    {
+        using var portal = await StartPortalAsync();
+        var limits = portal.Services.GetRequiredService<SecureMailbox.Portal.Security.RateLimits>();
+        var policy = new SecureMailbox.Portal.Security.RateLimitPolicy("test", 7, TimeSpan.FromHours(1));
+        using var start = new SemaphoreSlim(0);
+        var takes = Enumerable.Range(0, 50).Select(async _ =>
+        {
+            await start.WaitAsync();
+            return await limits.TryTakeAsync(policy, "key", CancellationToken.None);
+        }).ToList();
+        start.Release(50);
+
+        var granted = (await Task.WhenAll(takes)).Count(t => t);
+
+        TestContext.Out.WriteLine($"PostgreSQL: 50 parallel takes of a limit of 7 granted {granted}");
+        Assert.That(granted, Is.EqualTo(7));
+        portal.Time.Advance(TimeSpan.FromHours(1));
+        Assert.That(await limits.TryTakeAsync(policy, "key", CancellationToken.None), Is.True, "a new window opens after the old one ends");
+    }
+
+    [Test]
+    public async Task CheckCode_FiftyParallelWrongCodes_AtMostFiveChecked()
+    {
+        using var portal = await StartPortalAsync();
+        var (token, _) = await portal.StoreMessageAsync("Ämne");
+        using var client = portal.Browser();
+        var verify = await RecipientJourney.OpenLinkAsync(client, token);
+        var (_, html) = await RecipientJourney.SendCodeAsync(client, verify);
+        var code = portal.LatestSmsCode();
+        var wrong = code == "000000" ? "111111" : "000000";
+        using var start = new SemaphoreSlim(0);
+        var checks = Enumerable.Range(0, 50).Select(async _ =>
+        {
+            await start.WaitAsync();
+            using var response = await RecipientJourney.CheckCodeAsync(client, html, wrong);
+        }).ToList();
+        start.Release(50);
+        await Task.WhenAll(checks);
+
+        using var right = await RecipientJourney.CheckCodeAsync(client, html, code);
+
+        var checkedCodes = portal.Logs.Lines.Count(l => l.Contains("Wrong SMS code", StringComparison.Ordinal));
+        TestContext.Out.WriteLine($"PostgreSQL: 50 parallel wrong SMS codes, {checkedCodes} checked; the right one after: {right.StatusCode}");
+        Assert.That(checkedCodes, Is.LessThanOrEqualTo(5));
+        Assert.That(right.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
 }

@@ -32,6 +32,16 @@ public sealed class HtmlBodySanitizerTests
         Assert.That(HtmlBodySanitizer.Sanitize(html, allowImages: true), Does.Contain("https://images.example/a.png"));
     }
 
+    [TestCase("<div style=\"position: fixed; top: 0; left: 0; width: 100%\">Logga in igen</div>")]
+    [TestCase("<div style=\"POSITION:sticky;top:0\">Banner</div>")]
+    public void Sanitize_OverlayPositions_AreNeutralised(string html)
+    {
+        var clean = HtmlBodySanitizer.Sanitize(html, allowImages: false);
+
+        Assert.That(clean, Does.Not.Contain("fixed").IgnoreCase.And.Not.Contain("sticky").IgnoreCase);
+        Assert.That(clean, Does.Contain("position: static"));
+    }
+
     [Test]
     public void FrameDocument_HasItsOwnStrictPolicy()
     {

@@ -216,6 +216,158 @@ public sealed partial class MailboxTests
     }
 
     [Test]
+    public async Task Trash_Empty_LeavesNoCopyOfTheStanzaOrMetadataInTheDatabaseOrItsLog()
+    {
+        var (client, url) = await SignedInRecipientAsync("Att radera för gott");
+        var itemId = Guid.Parse(url[(url.LastIndexOf('/') + 1)..]);
+        MailboxItem item;
+        await using (var db = await Vault.CreateDbContextAsync())
+        {
+            item = await db.MailboxItems.AsNoTracking().SingleAsync(i => i.Id == itemId);
+        }
+        // The stanza's last line is the wrapped file key; any 32 bytes of the encrypted metadata identify it.
+        var wrappedKey = System.Text.Encoding.ASCII.GetBytes(item.Stanza.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        var metadata = item.EncryptedMetadata.AsSpan(item.EncryptedMetadata.Length / 2, 32).ToArray();
+        Assert.That(Occurrences(wrappedKey), Is.Not.Empty, "the scan finds the stanza while it exists");
+        var page = await client.PageAsync(url);
+        using var deleted = await client.PostFormAsync(url + "?handler=Delete", page.Html);
+        var trash = await client.PageAsync("/mailbox/trash");
+
+        using var emptied = await client.PostFormAsync("/mailbox/trash?handler=Empty", trash.Html);
+
+        Assert.That(emptied.Location(), Is.EqualTo("/mailbox/trash"));
+        Assert.That(Occurrences(wrappedKey), Is.Empty, "the wrapped file key");
+        Assert.That(Occurrences(metadata), Is.Empty, "the encrypted metadata");
+        client.Dispose();
+    }
+
+    /// <summary>The vault database files (database, write-ahead log) holding <paramref name="needle"/>, read as a copy would be.</summary>
+    private List<string> Occurrences(byte[] needle)
+    {
+        var found = new List<string>();
+        foreach (var file in Directory.GetFiles(_portal.Data.Path, "securemailbox.db*"))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
+            if (bytes.AsSpan().IndexOf(needle) >= 0)
+            {
+                found.Add(Path.GetFileName(file));
+            }
+        }
+        return found;
+    }
+
+    [Test]
+    public async Task ReadMessage_DisplayNameOfSomeoneElse_ShowsTheSendersVerifiedAddressBesideIt()
+    {
+        var message = new MimeMessage();
+        message.From.Add(new MailboxAddress("Bank Security", "security@bank.example"));
+        message.To.Add(new MailboxAddress("Anna", PortalFactory.PatientAddress));
+        message.Subject = "Ditt konto";
+        message.Body = new TextPart("plain") { Text = "Hej" };
+        var metadata = new MessageMetadata { Subject = "Ditt konto", FromName = "Bank Security", FromAddress = "security@bank.example", To = [PortalFactory.PatientAddress] };
+        var writer = _portal.Services.GetRequiredService<VaultWriter>();
+        var result = await writer.StoreAsync(Guid.NewGuid(), PortalFactory.SenderAddress, [new RecipientRequest(PortalFactory.PatientAddress, PortalFactory.PatientPhone)], metadata,
+            (stream, ct) => message.WriteToAsync(stream, ct), null, CancellationToken.None);
+        using var client = _portal.Browser();
+        var url = await RecipientJourney.CreateAccountAsync(_portal, client, result.Readers.Single(r => !r.IsSender).Token);
+
+        static string Visible(string html) => Regex.Replace(WebUtility.HtmlDecode(Regex.Replace(html, "<[^>]*>", "")), @"\s+", " ");
+        var read = Visible((await client.PageAsync(url)).Html);
+        var inbox = Visible((await client.PageAsync("/mailbox")).Html);
+
+        Assert.That(read, Does.Contain($"Bank Security <{PortalFactory.SenderAddress}>"));
+        Assert.That(read, Does.Not.Contain("security@bank.example"), "the read page shows the address the message came from");
+        Assert.That(inbox, Does.Contain("<security@bank.example>").Or.Contain(PortalFactory.SenderAddress), "the list shows an address beside the name");
+    }
+
+    /// <summary>Stores raw MIME as the gateway would and returns the recipient's signed-in client and the message URL.</summary>
+    private async Task<(HttpClient Client, string Url)> ReadRawAsync(string subject, string mime)
+    {
+        var metadata = new MessageMetadata { Subject = subject, FromName = "Dr Sven Läkare", FromAddress = PortalFactory.SenderAddress, To = [PortalFactory.PatientAddress] };
+        var writer = _portal.Services.GetRequiredService<VaultWriter>();
+        var bytes = System.Text.Encoding.UTF8.GetBytes(mime.ReplaceLineEndings("\r\n"));
+        var result = await writer.StoreAsync(Guid.NewGuid(), PortalFactory.SenderAddress, [new RecipientRequest(PortalFactory.PatientAddress, PortalFactory.PatientPhone)], metadata,
+            (stream, ct) => stream.WriteAsync(bytes, ct).AsTask(), null, CancellationToken.None);
+        var client = _portal.Browser();
+        var url = await RecipientJourney.CreateAccountAsync(_portal, client, result.Readers.Single(r => !r.IsSender).Token);
+        return (client, url);
+    }
+
+    [TestCase("utf-7", "+AOQ-ndring av tid", "ndring av tid", TestName = "ReadMessage_Utf7Charset_IsShownNotAServerError")]
+    [TestCase("x-unknown-charset", "Hej Anna", "Hej Anna", TestName = "ReadMessage_UnknownCharset_FallsBackAndIsShown")]
+    [TestCase("windows-1252", "V\u00e4lkommen", "Välkommen", TestName = "ReadMessage_Windows1252_IsDecoded")]
+    public async Task ReadMessage_Charset_IsShown(string charset, string body, string expected)
+    {
+        var raw = body.Any(c => c > 127) ? System.Text.Encoding.Latin1.GetString(System.Text.Encoding.Latin1.GetBytes(body)) : body;
+        var mime = $"From: sven@org.example\nTo: anna@patient.example\nSubject: Teckenkodning\nMIME-Version: 1.0\nContent-Type: text/plain; charset={charset}\nContent-Transfer-Encoding: quoted-printable\n\n"
+            + (body.Any(c => c > 127) ? "V=E4lkommen" : raw) + "\n";
+        var (client, url) = await ReadRawAsync("Teckenkodning", mime);
+
+        var (status, html, _) = await client.PageAsync(url);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(WebUtility.HtmlDecode(html), Does.Contain(expected));
+        client.Dispose();
+    }
+
+    [Test]
+    public async Task ReadMessage_TextPartAfterTheHtmlPart_IsShownToo()
+    {
+        const string mime = """
+            From: sven@org.example
+            To: anna@patient.example
+            Subject: Delar
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="b1"
+
+            --b1
+            Content-Type: text/html; charset=utf-8
+
+            <p>Första delen</p>
+            --b1
+            Content-Type: text/plain; charset=utf-8
+
+            Andra delen, efter HTML.
+            --b1
+            Content-Type: text/plain; charset=utf-8
+
+            Tredje delen.
+            --b1--
+
+            """;
+        var (client, url) = await ReadRawAsync("Delar", mime);
+
+        var (status, html, _) = await client.PageAsync(url);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        var text = WebUtility.HtmlDecode(html);
+        Assert.That(text, Does.Contain("Första delen"));
+        Assert.That(text.IndexOf("Andra delen, efter HTML.", StringComparison.Ordinal), Is.GreaterThan(0).And.LessThan(text.IndexOf("Tredje delen.", StringComparison.Ordinal)), "in message order");
+        client.Dispose();
+    }
+
+    [Test]
+    public async Task FormToken_FromAnEarlierSession_IsRefusedInTheNextOne()
+    {
+        var (client, url) = await SignedInRecipientAsync("Formulär");
+        var earlier = await client.PageAsync(url);
+        using var signedOut = await client.PostFormAsync("/signout", earlier.Html);
+        Assert.That(signedOut.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "signed out with this session's token");
+        using var again = await RecipientJourney.SignInAsync(client, PortalFactory.PatientAddress, RecipientJourney.Password);
+        Assert.That(again.Location(), Is.EqualTo("/mailbox"), "a new session in the same browser");
+
+        using var stale = await client.PostFormAsync(url + "?handler=MarkUnread", earlier.Html);
+        var current = await client.PageAsync(url);
+        using var fresh = await client.PostFormAsync(url + "?handler=MarkUnread", current.Html);
+
+        Assert.That(stale.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "the earlier session's token");
+        Assert.That(fresh.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "this session's token");
+        client.Dispose();
+    }
+
+    [Test]
     public async Task Trash_Restore_PutsTheMessageBack()
     {
         var (client, url) = await SignedInRecipientAsync("Tillbaka");

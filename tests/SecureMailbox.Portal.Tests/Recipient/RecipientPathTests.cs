@@ -118,7 +118,7 @@ public sealed class RecipientPathTests
     }
 
     [Test]
-    public async Task PendingSender_ReplyNotificationLink_ProvesTheMailboxAndActivatesWithoutSms()
+    public async Task PendingSender_ReplyNotificationLinkWithoutANumber_NeverActivatesAlone_RegistersThenOpens()
     {
         var (token, _) = await _portal.StoreMessageAsync("Remiss");
         using var patient = _portal.Browser();
@@ -132,7 +132,6 @@ public sealed class RecipientPathTests
         };
         using var reply = await patient.PostAsync(new Uri(messageUrl + "/reply/send", UriKind.Relative), form);
         Assert.That(reply.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
-        var smsBefore = _portal.SmsCount();
 
         // The reply's notification to the (pending) sender carries a link; take its token from the queued mail.
         var queue = _portal.Services.GetRequiredService<OutboundQueue>();
@@ -140,19 +139,34 @@ public sealed class RecipientPathTests
         var text = await File.ReadAllTextAsync(queue.ContentPathOf(queued.ContentPath));
         var senderToken = System.Text.RegularExpressions.Regex.Match(text, @"https://portal\.test/l/([A-Za-z0-9_-]{43})").Groups[1].Value;
         using var sender = _portal.Browser();
-        var verify = await RecipientJourney.OpenLinkAsync(sender, senderToken);
-        Assert.That(BrowserSteps.Text(verify), Does.Contain("bekräftar den"));
-        using var proceed = await sender.PostFormAsync("/verify?handler=Continue", verify);
-        Assert.That(proceed.Location(), Is.EqualTo("/welcome"));
-        var welcome = await sender.PageAsync("/welcome");
-        using var created = await sender.PostFormAsync("/welcome", welcome.Html, ("password", "läkarens egen långa fras"), ("confirm", "läkarens egen långa fras"));
-        var replyUrl = created.Location();
 
-        var read = await sender.PageAsync(replyUrl);
+        // The link alone: no pre-session, no password page, and the link stays unused.
+        var open = await sender.PageAsync("/l/" + senderToken);
+        Assert.That(BrowserSteps.Text(open.Html), Does.Contain("Skapa kontot först"));
+        using var forced = await sender.PostFormAsync("/l", (await sender.PageAsync("/register")).Html, ("token", senderToken));
+        Assert.That(forced.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That((await sender.PageAsync("/welcome")).Status, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That((await VaultAsync(db => db.Accounts.SingleAsync(a => a.Email == PortalFactory.SenderAddress))).State, Is.EqualTo(AccountState.Pending));
+
+        // Registration as anyone else: mail link, SMS code, password.
+        var register = await sender.PageAsync("/register");
+        using var requested = await sender.PostFormAsync("/register", register.Html, ("email", PortalFactory.SenderAddress), ("phone", "+46709876543"));
+        var registrationToken = (await _portal.QueuedMailToAsync(PortalFactory.SenderAddress))
+            .Select(m => System.Text.RegularExpressions.Regex.Match(m.TextBody ?? "", @"/register/c/([A-Za-z0-9_-]+)")).Single(m => m.Success).Groups[1].Value;
+        var use = await sender.PageAsync("/register/c/" + registrationToken);
+        using var used = await sender.PostFormAsync("/register/c", use.Html, ("token", registrationToken));
+        var verify = await sender.PageAsync("/register/continue");
+        using var right = await sender.PostFormAsync("/register/continue?handler=Check", verify.Html, ("code", _portal.LatestSmsCode()));
+        var passwordStep = await sender.PageAsync("/register/continue");
+        using var created = await sender.PostFormAsync("/register/continue?handler=Password", passwordStep.Html, ("password", "läkarens egen långa fras"), ("confirm", "läkarens egen långa fras"));
+        Assert.That(created.Location(), Is.EqualTo("/mailbox"));
+
+        // Now the link opens into the account.
+        var linkVerify = await RecipientJourney.OpenLinkAsync(sender, senderToken);
+        Assert.That(BrowserSteps.Text(linkVerify), Does.Contain("redan ett konto"));
+        using var signedIn = await RecipientJourney.SignInAsync(sender, PortalFactory.SenderAddress, "läkarens egen långa fras", "/claim");
+        var read = await sender.PageAsync(signedIn.Location());
         Assert.That(BrowserSteps.Text(read.Html), Does.Contain("Tack för remissen.").And.Contain("Re: Remiss"));
-        Assert.That(_portal.SmsCount(), Is.EqualTo(smsBefore), "no SMS for a sender");
-        var senderAccount = await VaultAsync(db => db.Accounts.SingleAsync(a => a.Email == PortalFactory.SenderAddress));
-        Assert.That(senderAccount.State, Is.EqualTo(AccountState.Active));
     }
 
     [Test]
@@ -208,7 +222,7 @@ public sealed class RecipientPathTests
 
         using var proceed = await client.PostFormAsync("/verify?handler=Continue", verify);
 
-        Assert.That(proceed.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(proceed.StatusCode, Is.Not.EqualTo(HttpStatusCode.Redirect), "there is no way on without the SMS code");
         Assert.That((await client.PageAsync("/welcome")).Status, Is.EqualTo(HttpStatusCode.NotFound));
     }
 

@@ -252,7 +252,7 @@ public sealed partial class RegistrationTests
     public async Task Register_ManyRequestsForOneAddress_AreLimited()
     {
         using var client = _portal.Browser();
-        for (var i = 0; i < SecureMailbox.Portal.Registration.RegistrationService.MaxPerAddressPerDay; i++)
+        for (var i = 0; i < SecureMailbox.Portal.Security.RateLimitPolicies.RegistrationPerAddress.Limit; i++)
         {
             using var ok = await RequestAsync(client, Address, Phone);
             Assert.That(ok.Location(), Is.EqualTo("/register/sent"));
@@ -261,7 +261,7 @@ public sealed partial class RegistrationTests
         using var limited = await RequestAsync(client, Address, Phone);
 
         Assert.That(limited.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
-        Assert.That(await _portal.QueuedMailToAsync(Address), Has.Count.EqualTo(SecureMailbox.Portal.Registration.RegistrationService.MaxPerAddressPerDay));
+        Assert.That(await _portal.QueuedMailToAsync(Address), Has.Count.EqualTo(SecureMailbox.Portal.Security.RateLimitPolicies.RegistrationPerAddress.Limit));
     }
 
     [GeneratedRegex(@"/register/c/([A-Za-z0-9_-]{43})")]

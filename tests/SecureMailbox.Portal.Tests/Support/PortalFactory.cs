@@ -27,6 +27,11 @@ public sealed partial class PortalFactory : WebApplicationFactory<Program>
         _settings = new Dictionary<string, string?>
         {
             ["Vault:DataDirectory"] = Data.Path,
+            // The server-held link secret as an operator would pass it in an environment variable (a key file beside
+            // the temporary data folder would outlive it).
+            ["Vault:LinkSecret"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+            // The address flows' answer floor costs 0.4 s a request; EvenTimingTests turn it on.
+            ["Timing:AddressFlowFloor"] = "00:00:00",
             ["Portal:BaseUrl"] = "https://portal.test",
             ["Organisations:0:Name"] = "Region Test",
             ["Organisations:0:Domains:0"] = "org.example",

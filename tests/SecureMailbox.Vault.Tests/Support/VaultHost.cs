@@ -30,6 +30,8 @@ public sealed class VaultHost : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Vault:DataDirectory"] = data,
+            // As an environment variable would give it: a key file beside the temporary folder would outlive it.
+            ["Vault:LinkSecret"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
             ["Organisations:0:Name"] = "Region Test",
             ["Organisations:0:Domains:0"] = "org.example",
             ["Organisations:0:Region"] = "se",
