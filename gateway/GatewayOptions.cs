@@ -25,19 +25,19 @@ public sealed class SmtpOptions : IValidatableObject
     [Range(1024, int.MaxValue)]
     public long MaxMessageSize { get; set; } = 150L * 1024 * 1024;
 
-    /// <summary>The largest header block accepted (SECURITY.md S6).</summary>
+    /// <summary>The largest header block accepted (docs/rules.md S6).</summary>
     [Range(1024, 16 * 1024 * 1024)]
     public int MaxHeaderSize { get; set; } = 100 * 1024;
 
-    /// <summary>The deepest MIME nesting accepted (SECURITY.md S6).</summary>
+    /// <summary>The deepest MIME nesting accepted (docs/rules.md S6).</summary>
     [Range(1, 1000)]
     public int MaxMimeDepth { get; set; } = 100;
 
-    /// <summary>The most MIME parts accepted in one message (SECURITY.md S6).</summary>
+    /// <summary>The most MIME parts accepted in one message (docs/rules.md S6).</summary>
     [Range(1, 1_000_000)]
     public int MaxMimeParts { get; set; } = 10_000;
 
-    /// <summary>Received headers at or above this count mean a loop (SECURITY.md D11).</summary>
+    /// <summary>Received headers at or above this count mean a loop (docs/rules.md D11).</summary>
     [Range(2, 1000)]
     public int MaxReceivedHeaders { get; set; } = 100;
 
@@ -51,7 +51,7 @@ public sealed class SmtpOptions : IValidatableObject
     /// <summary>The networks the relay check uses: the configured ones, or loopback when none are configured.</summary>
     public IReadOnlyList<string> EffectiveAllowedNetworks => AllowedNetworks.Count > 0 ? AllowedNetworks : ["127.0.0.0/8", "::1/128"];
 
-    /// <summary>Free space in the spool must be at least this multiple of <see cref="MaxMessageSize"/> (SECURITY.md D5).</summary>
+    /// <summary>Free space in the spool must be at least this multiple of <see cref="MaxMessageSize"/> (docs/rules.md D5).</summary>
     [Range(1.0, double.MaxValue)]
     public double MinimumFreeSpaceFactor { get; set; } = 1.5;
 

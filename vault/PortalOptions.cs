@@ -4,7 +4,7 @@ namespace SecureMailbox.Vault;
 
 /// <summary>
 /// Configuration section <c>Portal</c>, shared by both services: the one fixed address links point to
-/// (SECURITY.md E5/E6: never taken from a request's Host header).
+/// (docs/rules.md E5/E6: never taken from a request's Host header).
 /// </summary>
 public sealed class PortalOptions : IValidatableObject
 {

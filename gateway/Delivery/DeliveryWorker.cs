@@ -8,7 +8,7 @@ namespace SecureMailbox.Gateway.Delivery;
 /// <summary>
 /// Delivers the outbound queue: leases due messages, sends each to the next hop, records every recipient's
 /// outcome, retries transient failures with backoff until the lifetime ends, and sends exactly one bounce per
-/// failed attempt batch to the envelope sender (none for the null sender or for bounces: SECURITY.md D7, D8).
+/// failed attempt batch to the envelope sender (none for the null sender or for bounces: docs/rules.md D7, D8).
 /// A failure that cannot be bounced, or that is the gateway's own configuration (its smarthost refuses to relay), is
 /// held in the queue for the operator instead. While deliveries run, a heartbeat renews their leases.
 /// </summary>

@@ -3,7 +3,7 @@ using MimeKit;
 namespace SecureMailbox.Gateway.Delivery;
 
 /// <summary>
-/// What the gateway changes in a relayed message: it removes every <c>X-SecureMailbox-*</c> header (DESIGN.md) and
+/// What the gateway changes in a relayed message: it removes every <c>X-SecureMailbox-*</c> header (docs/rules.md D14) and
 /// nothing else. Its own Received header was written at the top of the spool entry when the message arrived.
 /// Headers are edited as raw bytes and the body is copied untouched, so DKIM signatures still verify.
 /// </summary>

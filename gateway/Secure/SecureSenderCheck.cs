@@ -5,7 +5,7 @@ using SecureMailbox.Vault.Messages;
 namespace SecureMailbox.Gateway.Secure;
 
 /// <summary>
-/// The sender a reader sees is the sender who sent (DESIGN.md "Senders and organisations", SECURITY.md A17): secure
+/// The sender a reader sees is the sender who sent (docs/rules.md A17): secure
 /// mail is accepted only when the envelope sender is in an organisation's domains and the header <c>From</c> is one
 /// address, in an organisation's domains, equal to the envelope sender or to the SMTP AUTH identity. Checked at the
 /// end of DATA, before the <c>250</c>, so a refusal reaches the sending server as <c>550 5.7.1</c> and no bounce is

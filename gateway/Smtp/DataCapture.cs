@@ -4,7 +4,7 @@ namespace SecureMailbox.Gateway.Smtp;
 
 /// <summary>
 /// Receives the DATA section of one transaction straight into a spool file, so memory stays bounded
-/// whatever the message size (SECURITY.md S5). It un-stuffs dots (RFC 5321 §4.5.2), ends only at
+/// whatever the message size (docs/rules.md S5). It un-stuffs dots (RFC 5321 §4.5.2), ends only at
 /// CRLF.CRLF (S1: a bare LF or CR never ends DATA and is flagged), and counts the size and the header block
 /// as it goes; past a limit it keeps reading to the end of DATA but stops writing.
 /// </summary>
@@ -42,7 +42,7 @@ internal sealed class DataCapture : IDisposable
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             // Thrown here it would fault the session at 354 and drop the connection; instead the DATA is read to its
-            // end and the store answers 451 (SECURITY.md D3).
+            // end and the store answers 451 (docs/rules.md D3).
             StorageError = exception;
         }
         prefix.CopyTo(_out);

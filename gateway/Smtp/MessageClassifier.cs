@@ -3,7 +3,7 @@ using MimeKit;
 
 namespace SecureMailbox.Gateway.Smtp;
 
-/// <summary>Decides whether a message is flagged secure (DESIGN.md "Flagging secure mail").</summary>
+/// <summary>Decides whether a message is flagged secure (docs/operators.md, "Secure delivery").</summary>
 public sealed class MessageClassifier(IOptions<ClassificationOptions> options)
 {
     /// <summary>The header the add-in sets.</summary>

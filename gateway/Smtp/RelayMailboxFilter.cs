@@ -11,7 +11,7 @@ using SmtpServer.Storage;
 namespace SecureMailbox.Gateway.Smtp;
 
 /// <summary>
-/// Never an open relay (SECURITY.md S4): only clients in the allowed networks or authenticated users may send,
+/// Never an open relay (docs/rules.md S4): only clients in the allowed networks or authenticated users may send,
 /// checked at MAIL FROM and again at RCPT TO; a client that may not relay is dropped after a few refusals. Also
 /// refuses new mail while the spool is low on disk (D5), and addresses the relay could not pass on as written.
 /// </summary>

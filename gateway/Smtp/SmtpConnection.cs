@@ -96,7 +96,7 @@ internal sealed class SmtpConnection : ISecurableDuplexPipe
         }
         _ssl = ssl;
         // New reader and writer: whatever plaintext the client pipelined after STARTTLS stays in the old
-        // reader's buffer and is dropped (SECURITY.md S2, CVE-2011-0411 class).
+        // reader's buffer and is dropped (docs/rules.md S2, CVE-2011-0411 class).
         _protocol = new SmtpProtocolStream(ssl, this, expectGreeting: false);
         Input = PipeReader.Create(_protocol, new StreamPipeReaderOptions(bufferSize: 16 * 1024));
         Output = PipeWriter.Create(_protocol);

@@ -13,7 +13,7 @@ namespace SecureMailbox.Gateway.Smtp;
 /// <summary>
 /// The thin SMTP store: checks the captured message, writes its envelope, fsyncs and commits the spool entry,
 /// then answers. Everything else (relaying, vaulting) happens in the spool processor behind it.
-/// Failures answer 451 (never 250, never SmtpServer's 554 for exceptions: SECURITY.md D3).
+/// Failures answer 451 (never 250, never SmtpServer's 554 for exceptions: docs/rules.md D3).
 /// </summary>
 internal sealed class SpoolMessageStore(
     SpoolDirectory spool,

@@ -41,7 +41,7 @@ public sealed class SpoolDirectory
 
     public string ReadyPathOf(string id) => Path.Combine(ReadyDirectory, id);
 
-    /// <summary>Appends the envelope, fsyncs the file and renames it into <c>new/</c> durably (SECURITY.md D1).</summary>
+    /// <summary>Appends the envelope, fsyncs the file and renames it into <c>new/</c> durably (docs/rules.md D1).</summary>
     public static async Task CommitAsync(FileStream file, SpoolEnvelope envelope, string readyPath, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(file);

@@ -8,7 +8,7 @@ using SecureMailbox.Vault.Data;
 namespace SecureMailbox.Portal.Accounts;
 
 /// <summary>
-/// Self-service account deletion (FAQ "Hur gör jag för att radera mitt konto?", DESIGN.md property 7): at once, every
+/// Self-service account deletion (FAQ "Hur gör jag för att radera mitt konto?", docs/rules.md property 7): at once, every
 /// mailbox item (the account's stanzas and metadata), every message left without a reader (payload overwritten, then
 /// deleted), every wrapped key, backup code, TOTP secret, session, pending sign-in, recovery, SMS code request, rate
 /// counter and security event that names the person. Messages the account sent stay readable for their other

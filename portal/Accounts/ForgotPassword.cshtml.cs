@@ -23,7 +23,7 @@ public enum ForgotPasswordStep
 }
 
 /// <summary>
-/// "Glömt ditt lösenord?" (SECURITY.md A10, A12). The address gets the same answer whether it has an account or not;
+/// "Glömt ditt lösenord?" (docs/rules.md A10, A12). The address gets the same answer whether it has an account or not;
 /// for an active account with a phone an SMS code goes to it (or to the backup phone). Then either
 /// <list type="bullet">
 /// <item>the SMS code, and the authenticator app's code when 2FA is on, and a new password: the account gets a new key

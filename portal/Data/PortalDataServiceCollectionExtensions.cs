@@ -56,7 +56,7 @@ internal sealed class PortalDbContextFactory(DbContextOptions<PortalDbContext> o
 /// <summary>The portal context on PostgreSQL: the same model, with the PostgreSQL migrations (Data/PostgreSqlMigrations).</summary>
 public sealed class PostgreSqlPortalDbContext(DbContextOptions<PortalDbContext> options) : PortalDbContext(options);
 
-/// <summary>Per connection: deleted rows are overwritten (DESIGN.md property 7), writers wait for each other.</summary>
+/// <summary>Per connection: deleted rows are overwritten (docs/rules.md property 7), writers wait for each other.</summary>
 internal sealed class PortalSqlitePragmas : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
 {
     public override void ConnectionOpened(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData) => Apply(connection);

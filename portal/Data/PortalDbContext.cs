@@ -5,7 +5,7 @@ namespace SecureMailbox.Portal.Data;
 /// <summary>
 /// The portal's own short-lived state (pre-sessions, SMS code requests, sessions, rate-limit events), in its own
 /// SQLite file next to the vault database. Nothing here opens mail: every key is wrapped under a secret that lives
-/// only in a cookie (DESIGN.md property 6). On PostgreSQL the tables live in the shared database and the context is
+/// only in a cookie (docs/rules.md property 6). On PostgreSQL the tables live in the shared database and the context is
 /// a <see cref="PostgreSqlPortalDbContext"/>.
 /// </summary>
 public class PortalDbContext(DbContextOptions<PortalDbContext> options) : DbContext(options)
@@ -135,7 +135,7 @@ public sealed class PreSession
     public bool SenderNotified { get; set; }
 }
 
-/// <summary>One "send code" request: a hashed 6-digit code, its sends and checks (SECURITY.md A9, P3).</summary>
+/// <summary>One "send code" request: a hashed 6-digit code, its sends and checks (docs/rules.md A9, P3).</summary>
 public sealed class SmsCodeRequest
 {
     public Guid Id { get; set; } = Guid.NewGuid();
@@ -184,7 +184,7 @@ public sealed class PortalSession
     /// <summary>The network the session started from, approximated (IPv4 /24, IPv6 /48): see <c>ClientNetwork</c>.</summary>
     public string? Network { get; set; }
 
-    /// <summary>When the user last re-entered password and second factor in this session (SECURITY.md A13).</summary>
+    /// <summary>When the user last re-entered password and second factor in this session (docs/rules.md A13).</summary>
     public DateTime? ReauthenticatedAt { get; set; }
 }
 
@@ -317,7 +317,7 @@ public enum RecoveryPurpose
 
 /// <summary>
 /// A recovery or phone change in progress, found by the SHA-256 of its cookie's id (like sessions). For an unknown
-/// address <see cref="AccountId"/> is null and the flow answers exactly as for a known one (SECURITY.md A12).
+/// address <see cref="AccountId"/> is null and the flow answers exactly as for a known one (docs/rules.md A12).
 /// A key unwrapped on the way (with a backup code or the password) is held only wrapped under the cookie's key.
 /// </summary>
 public sealed class RecoveryRequest

@@ -26,7 +26,7 @@ public enum LinkState
 }
 
 /// <summary>
-/// Turns a notification link into a pre-session (SECURITY.md E5). Looking at a link changes nothing (mail scanners
+/// Turns a notification link into a pre-session (docs/rules.md E5). Looking at a link changes nothing (mail scanners
 /// fetch links); only the POST from the link page uses it, once.
 /// </summary>
 public sealed class LinkExchange(

@@ -8,7 +8,7 @@ namespace SecureMailbox.Portal.Mailbox;
 
 /// <summary>
 /// Downloads one attachment, streamed: the decrypted MIME stream is parsed as it is read and the attachment's decoded
-/// bytes go straight to the response (SECURITY.md E3: attachment disposition with an RFC 6266 file name, nosniff).
+/// bytes go straight to the response (docs/rules.md E3: attachment disposition with an RFC 6266 file name, nosniff).
 /// A first pass reads the whole message, so a tampered message fails before the first byte is sent.
 /// </summary>
 public sealed class AttachmentPage(SessionStore sessions, MailboxQueries queries, VaultReader reader, ILogger<AttachmentPage> logger)

@@ -3,7 +3,7 @@ using Ganss.Xss;
 namespace SecureMailbox.Portal.Mailbox;
 
 /// <summary>
-/// Mail HTML for the reading frame (SECURITY.md E1): HtmlSanitizer drops scripts and handlers, and on top of its
+/// Mail HTML for the reading frame (docs/rules.md E1): HtmlSanitizer drops scripts and handlers, and on top of its
 /// defaults <c>&lt;link&gt;</c>, <c>&lt;meta&gt;</c>, <c>&lt;base&gt;</c>, forms and every URL-bearing attribute go;
 /// only <c>img src</c> with http(s) stays, and only when the reader asked for images. The result is shown in
 /// <c>&lt;iframe sandbox srcdoc&gt;</c> under its own <c>default-src 'none'</c> policy.

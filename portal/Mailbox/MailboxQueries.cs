@@ -8,7 +8,7 @@ namespace SecureMailbox.Portal.Mailbox;
 /// <param name="LockedSender">For a locked item (no metadata can be read): the sender's address, if known.</param>
 public sealed record MailboxEntry(MailboxItem Item, MessageMetadata Metadata, string? LockedSender = null);
 
-/// <summary>The signed-in account's items, always filtered by account (SECURITY.md A15).</summary>
+/// <summary>The signed-in account's items, always filtered by account (docs/rules.md A15).</summary>
 public sealed class MailboxQueries(IDbContextFactory<VaultDbContext> vaultFactory, TimeProvider time, ILogger<MailboxQueries> logger)
 {
     public async Task<List<MailboxEntry>> ListAsync(SignedInSession session, Folder folder, CancellationToken cancellationToken)

@@ -19,7 +19,7 @@ public sealed record AttachmentPart(int Index, string FileName, string ContentTy
 /// Reads a decrypted MIME message as a stream with MimeKit's <see cref="MimeReader"/>: text bodies are collected
 /// (capped), attachments are listed, and, when asked, one attachment's decoded content is copied to an output as it
 /// is read. Nothing holds a whole attachment in memory; the age stream authenticates every chunk it hands over.
-/// Each part is handled separately (SECURITY.md E2: no concatenation of parts).
+/// Each part is handled separately (docs/rules.md E2: no concatenation of parts).
 /// </summary>
 public sealed class MessageContent : MimeReader
 {

@@ -9,7 +9,7 @@ using SecureMailbox.Vault.Messages;
 
 namespace SecureMailbox.Portal.Mailbox;
 
-/// <summary>Configuration section <c>Mailbox</c>: reply size caps per plan (DESIGN.md: Professional attaches up to 500 MB).</summary>
+/// <summary>Configuration section <c>Mailbox</c>: reply size caps per plan (Professional attaches up to 500 MB).</summary>
 public sealed class MailboxOptions
 {
     public const string Section = "Mailbox";
@@ -46,7 +46,7 @@ public sealed class ReplyTooLargeException : Exception
 }
 
 /// <summary>
-/// <c>POST /mailbox/m/{id}/reply/send</c>: the reply form read as a stream (SECURITY.md E3, DESIGN property 4). The
+/// <c>POST /mailbox/m/{id}/reply/send</c>: the reply form read as a stream (docs/rules.md E3, docs/rules.md property 4). The
 /// form's first field is the anti-forgery token (validated before anything else is read), then <c>all</c> and
 /// <c>body</c>, then the files, which go from the request straight into the encrypting writer: no temp file, no
 /// whole file in memory, and the plan's cap is counted as the bytes arrive.

@@ -6,7 +6,7 @@ using SecureMailbox.Vault.Storage;
 namespace SecureMailbox.Portal.Mailbox;
 
 /// <summary>
-/// Trash and secure deletion (DESIGN.md property 7): deleting from Trash removes the item's stanza and metadata
+/// Trash and secure deletion (docs/rules.md property 7): deleting from Trash removes the item's stanza and metadata
 /// (that reader's key material for the message); when no reader is left, the payload is overwritten and deleted.
 /// </summary>
 public sealed class TrashService(IDbContextFactory<VaultDbContext> vaultFactory, IBlobStore blobs, ILogger<TrashService> logger)
@@ -87,7 +87,7 @@ public sealed class TrashService(IDbContextFactory<VaultDbContext> vaultFactory,
             logger.LogInformation("Message {MessageId} securely deleted: no reader left", messageId);
         }
         // secure_delete has zeroed the rows in the database's pages; the write-ahead log still holds the pages as they
-        // were until a checkpoint, so one is forced now (DESIGN.md property 7).
+        // were until a checkpoint, so one is forced now (docs/rules.md property 7).
         await db.Database.FlushDeletedAsync(cancellationToken);
     }
 }

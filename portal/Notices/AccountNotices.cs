@@ -7,7 +7,7 @@ using SecureMailbox.Vault.Notifications;
 
 namespace SecureMailbox.Portal.Notices;
 
-/// <summary>What changed on an account, for the mail that tells its owner (SECURITY.md A10).</summary>
+/// <summary>What changed on an account, for the mail that tells its owner (docs/rules.md A10).</summary>
 public enum AccountNotice
 {
     PasswordChanged,

@@ -30,7 +30,7 @@ public enum RegistrationRequestOutcome
 /// Anyone can create a free Basic account (FAQ "Kan vem som helst skapa ett konto?"). The address is proven by a
 /// one-time link mailed to it, the mobile number by an SMS code (the verification code rules), then a password is
 /// chosen and the account gets its own key pair. An address that already has an account gets a mail saying so
-/// instead of a link, and the page answers the same either way (SECURITY.md A12).
+/// instead of a link, and the page answers the same either way (docs/rules.md A12).
 /// </summary>
 public sealed class RegistrationService(
     IDbContextFactory<PortalDbContext> dbFactory,

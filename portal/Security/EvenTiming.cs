@@ -21,7 +21,7 @@ public sealed class EvenTimingOptions
 /// <summary>
 /// On a page whose main POST takes an e-mail address: that POST answers no sooner than
 /// <see cref="EvenTimingOptions.AddressFlowFloor"/> after it started, whether or not the address has an account, so the
-/// time of the answer does not tell (SECURITY.md A12). The paths also do the same expensive work where they can (one
+/// time of the answer does not tell (docs/rules.md A12). The paths also do the same expensive work where they can (one
 /// Argon2id unwrap, SMS sent after the response); the floor covers the database work that differs. Wall-clock time
 /// on purpose: it is about what a client measures, not the service's notion of now.
 /// </summary>

@@ -1,6 +1,6 @@
 namespace SecureMailbox.Portal.Security;
 
-/// <summary>Return URLs are local paths only (SECURITY.md E4): no scheme, no host, no <c>//</c> or <c>/\</c>.</summary>
+/// <summary>Return URLs are local paths only (docs/rules.md E4): no scheme, no host, no <c>//</c> or <c>/\</c>.</summary>
 public static class LocalReturnUrl
 {
     public static string Or(string? url, string fallback)

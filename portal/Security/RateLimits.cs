@@ -16,7 +16,7 @@ public sealed record RateLimitPolicy(string Name, int Limit, TimeSpan Window)
 }
 
 /// <summary>
-/// Every limit shared between instances (SECURITY.md A4, A16, P2; DESIGN.md property 9), by name. The per-code SMS
+/// Every limit shared between instances (docs/rules.md A4, A16, P2; docs/rules.md property 9), by name. The per-code SMS
 /// checks and sends, the second-factor attempts of a pending sign-in and the attempts of a recovery request are
 /// counters on their own rows, changed with the same kind of conditional update (<see cref="SmsCodes"/>,
 /// <c>PendingSignIns</c>, <c>RecoveryRequests</c>).

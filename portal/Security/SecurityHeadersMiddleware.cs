@@ -1,7 +1,7 @@
 namespace SecureMailbox.Portal.Security;
 
 /// <summary>
-/// Headers on every response (SECURITY.md E5, E7, A14). A page may set its own Content-Security-Policy first (the
+/// Headers on every response (docs/rules.md E5, E7, A14). A page may set its own Content-Security-Policy first (the
 /// add-in's pages need office.js; the reading page allows what the reader asked for); otherwise pages get
 /// <c>default-src 'self'</c>. Everything that is not a static file is <c>no-store</c>: it may show mail.
 /// </summary>

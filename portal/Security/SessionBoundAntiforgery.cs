@@ -6,7 +6,7 @@ using SecureMailbox.Portal.Sessions;
 namespace SecureMailbox.Portal.Security;
 
 /// <summary>
-/// Binds every anti-forgery token to the session it was issued in (SECURITY.md A14): the token carries a digest of the
+/// Binds every anti-forgery token to the session it was issued in (docs/rules.md A14): the token carries a digest of the
 /// session cookie's id, and a form token from one session is refused in another, even in the same browser. A form
 /// issued without a session validates only without one, except on the pages that start one (sign-in, registration,
 /// links), which act on no session.

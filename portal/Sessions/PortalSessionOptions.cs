@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace SecureMailbox.Portal.Sessions;
 
-/// <summary>Configuration section <c>Sessions</c> (SECURITY.md A13).</summary>
+/// <summary>Configuration section <c>Sessions</c> (docs/rules.md A13).</summary>
 public sealed class PortalSessionOptions
 {
     public const string Section = "Sessions";

@@ -19,7 +19,7 @@ public sealed class SignedInSession(string rowId, Guid accountId, AgeIdentity ke
 }
 
 /// <summary>
-/// Signed-in sessions (DESIGN.md property 6): at sign-in the account key is re-wrapped under a random key that lives
+/// Signed-in sessions (docs/rules.md property 6): at sign-in the account key is re-wrapped under a random key that lives
 /// only in the session cookie; the row keeps the wrapped blob. Idle and absolute timeouts, sign-out, sign-out everywhere.
 /// </summary>
 public sealed class SessionStore(

@@ -10,7 +10,7 @@ public abstract class SignedInPageModel(SessionStore sessions) : PageModel
     protected SignedInSession Session { get; private set; } = null!;
 
     /// <summary>
-    /// Null when password and second factor were re-entered in this session in the last minutes (SECURITY.md A13);
+    /// Null when password and second factor were re-entered in this session in the last minutes (docs/rules.md A13);
     /// otherwise the redirect to the confirmation page, which comes back to <paramref name="returnPath"/>.
     /// </summary>
     protected async Task<IActionResult?> RequireRecentAuthenticationAsync(string returnPath) =>

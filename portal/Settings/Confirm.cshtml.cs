@@ -6,7 +6,7 @@ using SecureMailbox.Portal.Sessions;
 namespace SecureMailbox.Portal.Settings;
 
 /// <summary>
-/// "Confirm it's you": password and second factor again before a sensitive change (SECURITY.md A13); then back to
+/// "Confirm it's you": password and second factor again before a sensitive change (docs/rules.md A13); then back to
 /// the page that asked (a local <c>/settings</c> path only).
 /// </summary>
 [RequestSizeLimit(16 * 1024)]

@@ -15,7 +15,7 @@ namespace SecureMailbox.Portal.Settings;
 /// <summary>
 /// Settings → Mobile number: the number and the backup phone (FAQ: without a backup phone or printed codes, losing
 /// the phone locks you out), adding and removing the backup phone, and changing the number (FAQ "Jag har bytt
-/// telefonnummer…"). Each change starts only after re-authentication (SECURITY.md A13), is recorded and mailed.
+/// telefonnummer…"). Each change starts only after re-authentication (docs/rules.md A13), is recorded and mailed.
 /// </summary>
 [RequestSizeLimit(16 * 1024)]
 public sealed class PhonePage(

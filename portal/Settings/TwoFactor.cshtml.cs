@@ -197,7 +197,7 @@ public sealed class TwoFactorPage(
         return Page();
     }
 
-    /// <summary>A new set of backup codes after re-authentication (SECURITY.md A13); the old set stops working.</summary>
+    /// <summary>A new set of backup codes after re-authentication (docs/rules.md A13); the old set stops working.</summary>
     public async Task<IActionResult> OnPostRegenerateAsync()
     {
         var redirect = await RequireRecentAuthenticationAsync("/settings/two-factor");

@@ -4,7 +4,7 @@ namespace SecureMailbox.Portal.Sms;
 
 /// <summary>
 /// Sends SMS after the request has been answered, for the flows whose answer must not depend on whether an account
-/// exists (SECURITY.md A12: "forgot password" sends a code only for a real account, and waiting for Twilio's API would
+/// exists (docs/rules.md A12: "forgot password" sends a code only for a real account, and waiting for Twilio's API would
 /// make that visible in the response time). A code lost to a crash before it went out is asked for again with
 /// "send a new code"; failures are logged without the number or the text.
 /// </summary>

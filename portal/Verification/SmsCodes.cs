@@ -33,7 +33,7 @@ public enum CheckOutcome
 public sealed record SendResult(SendOutcome Outcome, TimeSpan RetryAfter);
 
 /// <summary>
-/// SMS codes for one pre-session (SECURITY.md A9, P1–P3): 6 digits from a CSPRNG, HMAC-hashed at rest with a key
+/// SMS codes for one pre-session (docs/rules.md A9, P1–P3): 6 digits from a CSPRNG, HMAC-hashed at rest with a key
 /// derived from the data folder's server secret, valid 10 minutes, single use, at most 5 checks and 5 sends per code
 /// request, growing delay between sends, limits per number, per IP and per link.
 /// </summary>
@@ -162,7 +162,7 @@ public sealed class SmsCodes(
             return CheckOutcome.Expired;
         }
         // The check is taken before the code is compared, in one conditional update: parallel guesses cannot compare
-        // more than MaxChecksPerCode codes (SECURITY.md A9, A16). A resend replaces the hash but keeps the count.
+        // more than MaxChecksPerCode codes (docs/rules.md A9, A16). A resend replaces the hash but keeps the count.
         var id = request.Id;
         var max = Options.MaxChecksPerCode;
         var taken = await db.SmsCodeRequests.Where(r => r.Id == id && r.UsedAt == null && r.ExpiresAt > now && r.Checks < max)

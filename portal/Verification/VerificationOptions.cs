@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace SecureMailbox.Portal.Verification;
 
-/// <summary>Configuration section <c>Verification</c>: SMS codes and their limits (SECURITY.md A9, P2, P3).</summary>
+/// <summary>Configuration section <c>Verification</c>: SMS codes and their limits (docs/rules.md A9, P2, P3).</summary>
 public sealed class VerificationOptions
 {
     public const string Section = "Verification";

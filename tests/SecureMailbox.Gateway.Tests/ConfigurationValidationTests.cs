@@ -6,7 +6,7 @@ using SecureMailbox.Gateway.Tests.Support;
 
 namespace SecureMailbox.Gateway.Tests;
 
-/// <summary>A bad configuration stops the gateway at start with a message that names the setting (STYLE.md 2).</summary>
+/// <summary>A bad configuration stops the gateway at start with a message that names the setting.</summary>
 [TestFixture]
 public sealed class ConfigurationValidationTests
 {

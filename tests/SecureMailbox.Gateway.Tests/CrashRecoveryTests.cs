@@ -4,7 +4,7 @@ using SecureMailbox.Gateway.Tests.Support;
 namespace SecureMailbox.Gateway.Tests;
 
 /// <summary>
-/// SECURITY.md D1 with real processes: the gateway is SIGKILLed right after it answered 250, then started again on
+/// docs/rules.md D1 with real processes: the gateway is SIGKILLed right after it answered 250, then started again on
 /// the same data folder. A message that got 250 is never lost.
 /// A kill right after 250 often lands between the spool processor's rename of the entry into queue/ and its insert of
 /// the queue row; the restarted gateway recovers such an orphan at start, before its delivery begins, and releases the

@@ -4,7 +4,7 @@ using SecureMailbox.Gateway.Tests.Support;
 
 namespace SecureMailbox.Gateway.Tests;
 
-/// <summary>Lifetime expiry (SECURITY.md D7, D8): a message the next hop keeps deferring bounces exactly once, then leaves the queue.</summary>
+/// <summary>Lifetime expiry (docs/rules.md D7, D8): a message the next hop keeps deferring bounces exactly once, then leaves the queue.</summary>
 [TestFixture]
 public sealed class ExpiryTests
 {

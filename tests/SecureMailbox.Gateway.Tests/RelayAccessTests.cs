@@ -7,7 +7,7 @@ using SecureMailbox.Gateway.Tests.Support;
 
 namespace SecureMailbox.Gateway.Tests;
 
-/// <summary>Never an open relay (SECURITY.md S4): a gateway that trusts only 10.0.0.0/8, reached from 127.0.0.1.</summary>
+/// <summary>Never an open relay (docs/rules.md S4): a gateway that trusts only 10.0.0.0/8, reached from 127.0.0.1.</summary>
 [TestFixture]
 public sealed class RelayAccessTests : GatewayFixture
 {

@@ -3,7 +3,7 @@ using SecureMailbox.Gateway.Tests.Support;
 
 namespace SecureMailbox.Gateway.Tests;
 
-/// <summary>The size limit is enforced while DATA is read, not only from SIZE= (SECURITY.md S5).</summary>
+/// <summary>The size limit is enforced while DATA is read, not only from SIZE= (docs/rules.md S5).</summary>
 [TestFixture]
 public sealed class SizeLimitTests : GatewayFixture
 {

@@ -3,7 +3,7 @@ using SecureMailbox.Gateway.Tests.Support;
 
 namespace SecureMailbox.Gateway.Tests;
 
-/// <summary>What the spool does when storing is impossible or was interrupted (SECURITY.md D2, D3, D5). Each test has its own gateway.</summary>
+/// <summary>What the spool does when storing is impossible or was interrupted (docs/rules.md D2, D3, D5). Each test has its own gateway.</summary>
 [TestFixture]
 public sealed class SpoolDurabilityTests
 {

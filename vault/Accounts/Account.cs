@@ -10,7 +10,7 @@ public enum AccountState
     Active,
 }
 
-/// <summary>What the account pays for (DESIGN.md "Accounts and sign-in").</summary>
+/// <summary>What the account pays for (Basic is free; Professional is paid).</summary>
 public enum Plan
 {
     /// <summary>Free: read and reply.</summary>
@@ -51,7 +51,7 @@ public sealed class Account
     /// <summary>Language for notifications and the portal: <c>sv</c> (default) or <c>en</c>.</summary>
     public string Language { get; set; } = "sv";
 
-    /// <summary>Whether notifications may show the subject (DESIGN.md: neutral by default).</summary>
+    /// <summary>Whether notifications may show the subject (neutral by default, docs/rules.md E6).</summary>
     public bool ShowSubjectInNotifications { get; set; }
 
     public Plan Plan { get; set; }
@@ -67,7 +67,7 @@ public enum AccountKeyKind
     Recovery,
 }
 
-/// <summary>One wrapped copy of an account's private key (DESIGN.md property 2).</summary>
+/// <summary>One wrapped copy of an account's private key (docs/rules.md property 2).</summary>
 public sealed class AccountKey
 {
     public Guid Id { get; set; } = Guid.NewGuid();

@@ -53,7 +53,7 @@ public static class DatabaseServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Per-connection settings: deleted content is overwritten (DESIGN.md property 7), every commit is
+    /// Per-connection settings: deleted content is overwritten (docs/rules.md property 7), every commit is
     /// fsync'd (the spool entry is deleted only after the queue row is durable), and writers wait for each other.
     /// </summary>
     private sealed class SqlitePragmas : DbConnectionInterceptor

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace SecureMailbox.Vault.Messages;
 
 /// <summary>
-/// The server-held half of every link key (DESIGN.md property 5): a link's private key is wrapped under a key derived
+/// The server-held half of every link key (docs/rules.md property 5): a link's private key is wrapped under a key derived
 /// from the token in the notification <em>and</em> this 256-bit secret, so neither a notification nor a copy of the
 /// data folder or the database opens a waiting message alone. It comes from <c>Vault:LinkSecret</c> (base64, for an
 /// environment variable or a secret store) or else from the file <c>Vault:LinkSecretFile</c>, by default

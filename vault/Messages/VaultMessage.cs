@@ -90,7 +90,7 @@ public enum LinkPurpose
 /// <summary>
 /// A link mailed in a notification. The token (≥ 256 bits) is only in the mail: the database keeps its hash, and,
 /// for pending readers, the link key's private half wrapped under a secret derived from the token
-/// (DESIGN.md property 5).
+/// (docs/rules.md property 5).
 /// </summary>
 public sealed class NotificationLink
 {

@@ -99,7 +99,7 @@ public sealed class VaultReader(IDbContextFactory<VaultDbContext> dbFactory, IBl
 
     /// <summary>
     /// Writes a standard age file for one reader (header with that reader's stanza, then the stored payload), which the
-    /// stock <c>age</c> tool decrypts with the reader's identity (DESIGN.md property 3: export, no lock-in).
+    /// stock <c>age</c> tool decrypts with the reader's identity (docs/rules.md property 3: export, no lock-in).
     /// </summary>
     public async Task ExportAgeFileAsync(VaultMessage message, string stanza, AgeIdentity identity, Stream output, CancellationToken cancellationToken)
     {

@@ -18,7 +18,7 @@ namespace SecureMailbox.Vault.Messages;
 /// <param name="Phone">The mobile number the sender gave, if any.</param>
 /// <param name="MailboxProvesIdentity">
 /// For an existing pending account without a number (an organisation sender a reply goes back to): the link alone,
-/// mailed to that address, proves control of the mailbox (DESIGN.md "Senders"), so no number is needed.
+/// mailed to that address, proves control of the mailbox, so no number is needed.
 /// </param>
 public sealed record RecipientRequest(string Address, string? Phone, bool MailboxProvesIdentity = false);
 
@@ -35,7 +35,7 @@ public sealed record StoreResult(Guid MessageId, bool AlreadyStored, IReadOnlyLi
 /// Stores a message once, encrypted (age v1, one payload) to every reader: each recipient and the sender.
 /// Readers with an active account get a stanza to their own key; others get one to a fresh link key whose private
 /// half is wrapped under a key derived from the notification link's token and the server-held <see cref="LinkKeySecret"/>
-/// (DESIGN.md property 5). Listing metadata
+/// (docs/rules.md property 5). Listing metadata
 /// is encrypted per reader. New recipients need a valid mobile number; without one they are refused, never sent in clear.
 /// </summary>
 public sealed class VaultWriter(

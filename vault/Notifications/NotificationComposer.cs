@@ -16,7 +16,7 @@ public enum NotificationKind
 }
 
 /// <summary>
-/// Composes the neutral notifications (DESIGN.md, SECURITY.md E6): no message content, no request for credentials,
+/// Composes the neutral notifications (docs/rules.md E6): no message content, no request for credentials,
 /// one link to the configured portal address; the subject only when the reader chose to see subjects.
 /// Text and HTML, Swedish by default, English on request.
 /// </summary>

@@ -8,7 +8,7 @@ public sealed class QueueOptions : IValidatableObject
     /// <summary>The configuration section name.</summary>
     public const string Section = "Queue";
 
-    /// <summary>Delay before the first retry (SECURITY.md D7: 5 minutes).</summary>
+    /// <summary>Delay before the first retry (docs/rules.md D7: 5 minutes).</summary>
     public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>The retry delay doubles up to this (about an hour).</summary>

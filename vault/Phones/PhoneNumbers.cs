@@ -3,7 +3,7 @@ using PhoneNumbers;
 
 namespace SecureMailbox.Vault.Phones;
 
-/// <summary>Configuration section <c>Phones</c>: how numbers are read and which countries SMS may go to (SECURITY.md P1).</summary>
+/// <summary>Configuration section <c>Phones</c>: how numbers are read and which countries SMS may go to (docs/rules.md P1).</summary>
 public sealed class PhoneOptions
 {
     public const string Section = "Phones";

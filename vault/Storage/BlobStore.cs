@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace SecureMailbox.Vault.Storage;
 
-/// <summary>Blob storage per region (DESIGN.md property 8): a message is stored in its sender organisation's region.</summary>
+/// <summary>Blob storage per region (docs/rules.md property 8): a message is stored in its sender organisation's region.</summary>
 public interface IBlobStore
 {
     /// <summary>The regions this store serves.</summary>
@@ -15,7 +15,7 @@ public interface IBlobStore
     /// <summary>Opens a blob for reading (seekable).</summary>
     Stream OpenRead(string region, string name);
 
-    /// <summary>Overwrites a blob's bytes, then removes it (DESIGN.md property 7). A missing blob is not an error.</summary>
+    /// <summary>Overwrites a blob's bytes, then removes it (docs/rules.md property 7). A missing blob is not an error.</summary>
     Task SecureDeleteAsync(string region, string name, CancellationToken cancellationToken);
 }
 

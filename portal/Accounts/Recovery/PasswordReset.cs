@@ -13,7 +13,7 @@ namespace SecureMailbox.Portal.Accounts.Recovery;
 public sealed record LockedMessage(Folder Folder, DateTime Date, string? SenderAddress);
 
 /// <summary>
-/// "Glömt ditt lösenord": the two ways a password is reset (SECURITY.md A10).
+/// "Glömt ditt lösenord": the two ways a password is reset (docs/rules.md A10).
 /// With a backup code the code's copy of the key is re-wrapped under the new password and nothing is lost.
 /// With an SMS code alone the server holds no copy of the key it could use, and must not gain one: the account gets a
 /// new key pair, every wrap of the old key is deleted, and the messages encrypted to the old key stay locked.

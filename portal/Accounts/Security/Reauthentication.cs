@@ -17,7 +17,7 @@ public enum ReauthenticationOutcome
 
 /// <summary>
 /// Password and, when 2FA is on, a code from the app or a backup code, again, before changing the password, the
-/// phone, 2FA or deleting the account (SECURITY.md A13). Failures count towards the sign-in throttling (A4), so a
+/// phone, 2FA or deleting the account (docs/rules.md A13). Failures count towards the sign-in throttling (A4), so a
 /// stolen session cannot guess; success marks the session for <see cref="SessionStore.ReauthenticationWindow"/>.
 /// </summary>
 public sealed class Reauthentication(

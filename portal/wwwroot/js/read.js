@@ -1,4 +1,4 @@
-// Marks the open message as read with a POST (SECURITY.md A14: a GET changes nothing). Without scripts the
+// Marks the open message as read with a POST (docs/rules.md A14: a GET changes nothing). Without scripts the
 // "Mark as read" button does the same. Once it is marked, the button goes.
 document.addEventListener('DOMContentLoaded', () => {
   const form = document.getElementById('mark-read');

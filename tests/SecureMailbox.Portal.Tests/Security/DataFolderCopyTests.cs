@@ -12,7 +12,7 @@ namespace SecureMailbox.Portal.Tests.Security;
 
 /// <summary>
 /// Someone holding a copy of the data folder and every notification mail, but not the server-held link secret,
-/// opens no waiting message (DESIGN.md property 5); with the secret the normal path still works.
+/// opens no waiting message (docs/rules.md property 5); with the secret the normal path still works.
 /// </summary>
 [TestFixture]
 public sealed class DataFolderCopyTests

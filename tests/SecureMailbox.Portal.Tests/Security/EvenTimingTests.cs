@@ -6,7 +6,7 @@ namespace SecureMailbox.Portal.Tests.Security;
 
 /// <summary>
 /// Every flow that takes an address answers after the same time for an address with an account and one without
-/// (SECURITY.md A12): 30 samples of each, interleaved so that machine noise hits both alike, medians within 20 %.
+/// (docs/rules.md A12): 30 samples of each, interleaved so that machine noise hits both alike, medians within 20 %.
 /// </summary>
 [TestFixture]
 public sealed class EvenTimingTests

@@ -8,7 +8,7 @@ using SecureMailbox.Portal.Tests.Support;
 namespace SecureMailbox.Portal.Tests.Security;
 
 /// <summary>
-/// Every limit holds when 50 requests arrive at once (SECURITY.md A16, DESIGN.md property 9): the requests go through
+/// Every limit holds when 50 requests arrive at once (docs/rules.md A16, docs/rules.md property 9): the requests go through
 /// the real host in parallel and the test counts how many were actually checked or acted on.
 /// </summary>
 [TestFixture]

@@ -64,7 +64,7 @@ public sealed class TwilioSmsTests
 
     /// <summary>
     /// "Forgot password" sends a code only for a real account: the answer must not wait for Twilio, or the response
-    /// time would tell which addresses have accounts (SECURITY.md A12). The SMS still goes out, after the answer.
+    /// time would tell which addresses have accounts (docs/rules.md A12). The SMS still goes out, after the answer.
     /// </summary>
     [Test]
     public async Task ForgotPassword_KnownAddress_AnswersWithoutWaitingForTwilio()

@@ -2,7 +2,7 @@ using SecureMailbox.Vault.Crypto;
 
 namespace SecureMailbox.Vault.Tests.Crypto;
 
-/// <summary>The vault's age files against the real <c>age</c> tool, both ways (DESIGN, vault 3).</summary>
+/// <summary>The vault's age files against the real <c>age</c> tool, both ways (docs/rules.md property 3).</summary>
 [TestFixture]
 public sealed class AgeCliInteropTests
 {

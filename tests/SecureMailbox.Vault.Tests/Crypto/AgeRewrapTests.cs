@@ -4,7 +4,7 @@ namespace SecureMailbox.Vault.Tests.Crypto;
 
 /// <summary>
 /// Stanzas stored apart from the payload: adding a recipient wraps the same file key again, removing the
-/// stanzas removes access (DESIGN, vault 3 and 7).
+/// stanzas removes access (docs/rules.md properties 3 and 7).
 /// </summary>
 [TestFixture]
 public sealed class AgeRewrapTests

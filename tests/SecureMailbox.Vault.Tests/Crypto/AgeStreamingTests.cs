@@ -2,7 +2,7 @@ using SecureMailbox.Vault.Crypto;
 
 namespace SecureMailbox.Vault.Tests.Crypto;
 
-/// <summary>Large messages are encrypted and decrypted in chunks, never held in memory (DESIGN, vault 4).</summary>
+/// <summary>Large messages are encrypted and decrypted in chunks, never held in memory (docs/rules.md property 4).</summary>
 [TestFixture]
 public sealed class AgeStreamingTests
 {

@@ -3,7 +3,7 @@ using SecureMailbox.Vault.Crypto.KeyWrapping;
 
 namespace SecureMailbox.Vault.Tests.Crypto;
 
-/// <summary>Private keys wrapped under passwords, backup codes and 32-byte secrets (DESIGN, vault 2, 5, 6).</summary>
+/// <summary>Private keys wrapped under passwords, backup codes and 32-byte secrets (docs/rules.md properties 2, 5, 6).</summary>
 [TestFixture]
 public sealed class PrivateKeyWrapTests
 {

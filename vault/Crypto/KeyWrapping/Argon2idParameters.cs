@@ -9,7 +9,7 @@ namespace SecureMailbox.Vault.Crypto.KeyWrapping;
 /// <param name="Parallelism">Lanes.</param>
 public sealed record Argon2idParameters(int MemoryKiB, int Iterations, int Parallelism)
 {
-    /// <summary>OWASP Password Storage Cheat Sheet minimum for Argon2id: m=19 MiB, t=2, p=1 (DESIGN, vault 2).</summary>
+    /// <summary>OWASP Password Storage Cheat Sheet minimum for Argon2id: m=19 MiB, t=2, p=1 (docs/rules.md A1/A2).</summary>
     public static Argon2idParameters Minimum { get; } = new(19 * 1024, 2, 1);
 
     /// <summary>What new keys are wrapped with.</summary>

@@ -2,7 +2,7 @@ namespace SecureMailbox.Vault.Crypto.KeyWrapping;
 
 /// <summary>
 /// What a wrapped private key is wrapped under. Part of the authenticated data of every wrapped key, so a
-/// blob made for one purpose cannot be presented as another (DESIGN "The vault and its encryption", 2, 5, 6).
+/// blob made for one purpose cannot be presented as another (docs/rules.md properties 2, 5, 6).
 /// </summary>
 public enum KeyWrapPurpose : byte
 {

@@ -7,7 +7,7 @@ using Org.BouncyCastle.Crypto.Parameters;
 namespace SecureMailbox.Vault.Crypto.KeyWrapping;
 
 /// <summary>
-/// Wraps an account's X25519 private key for storage (DESIGN "The vault and its encryption", 2, 5, 6): under a
+/// Wraps an account's X25519 private key for storage (docs/rules.md properties 2, 5, 6): under a
 /// password or backup code through Argon2id, or under a 32-byte random secret (link secret, session key,
 /// recovery secret) through HKDF-SHA-256; then ChaCha20-Poly1305 with a random nonce.
 /// </summary>
