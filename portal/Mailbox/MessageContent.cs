@@ -8,8 +8,11 @@ namespace SecureMailbox.Portal.Mailbox;
 /// An attachment as the reader found it. A forwarded message (<c>message/rfc822</c>) is offered as the bytes it was
 /// sent as: <see cref="RawStart"/> and <see cref="RawEnd"/> are its offsets in the decrypted MIME stream.
 /// </summary>
-public sealed record AttachmentPart(int Index, string FileName, string ContentType, long EncodedSize)
+public sealed record AttachmentPart(int Index, string FileName, string ContentType)
 {
+    /// <summary>The decoded size in bytes, counted as the message is read (shown beside the name).</summary>
+    public long Size { get; set; }
+
     public long? RawStart { get; set; }
 
     public long? RawEnd { get; set; }
@@ -154,7 +157,7 @@ public sealed class MessageContent : MimeReader
         if (isAttachment)
         {
             var attachment = AddAttachment(contentType, fileName ?? "attachment");
-            _current = new Part(encoding, null, attachment.Index == _streamIndex ? _output : null, contentType.Charset);
+            _current = new Part(encoding, null, attachment.Index == _streamIndex ? _output : null, contentType.Charset, attachment);
         }
         else
         {
@@ -176,7 +179,7 @@ public sealed class MessageContent : MimeReader
             {
                 // A further HTML part is listed (it can be downloaded) rather than mixed into the body.
                 var attachment = AddAttachment(contentType, isHtml ? "message-part.html" : "message-part.txt");
-                _current = new Part(encoding, null, attachment.Index == _streamIndex ? _output : null, contentType.Charset);
+                _current = new Part(encoding, null, attachment.Index == _streamIndex ? _output : null, contentType.Charset, attachment);
             }
         }
         return Task.CompletedTask;
@@ -245,7 +248,7 @@ public sealed class MessageContent : MimeReader
 
     private AttachmentPart AddAttachment(ContentType contentType, string fileName)
     {
-        var part = new AttachmentPart(Attachments.Count, CleanFileName(fileName), contentType.MimeType, 0);
+        var part = new AttachmentPart(Attachments.Count, CleanFileName(fileName), contentType.MimeType);
         Attachments.Add(part);
         return part;
     }
@@ -272,7 +275,7 @@ public sealed class MessageContent : MimeReader
         return clean.Length > 200 ? clean[..200] : clean;
     }
 
-    private sealed class Part(ContentEncoding encoding, string? textKind, Stream? output, string? charset)
+    private sealed class Part(ContentEncoding encoding, string? textKind, Stream? output, string? charset, AttachmentPart? attachment = null)
     {
         private MemoryStream? _text = textKind is null ? null : new MemoryStream();
 
@@ -287,6 +290,10 @@ public sealed class MessageContent : MimeReader
             if (length == 0)
             {
                 return;
+            }
+            if (attachment is not null)
+            {
+                attachment.Size += length;
             }
             if (Output is not null)
             {

@@ -226,6 +226,18 @@ public sealed class LanguageAndTimeTests
     }
 
     [Test]
+    public async Task ReadPage_AttachmentSizesInHumanUnits()
+    {
+        var (token, _) = await _portal.StoreMessageAsync("Provsvar", attachment: new byte[1536]);
+        using var client = BrowserIn("en");
+        var url = await RecipientJourney.CreateAccountAsync(_portal, client, token);
+
+        var text = BrowserSteps.Text((await client.PageAsync(url)).Html);
+
+        Assert.That(text, Does.Contain("provsvar å.pdf").And.Contain("(application/pdf, 1.5 kB)"), "the decoded size, not the base64 length");
+    }
+
+    [Test]
     public async Task Notifications_SayWhatTheReaderWillDo()
     {
         var composer = _portal.Services.GetRequiredService<NotificationComposer>();
