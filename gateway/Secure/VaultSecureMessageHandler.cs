@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using MimeKit;
 using SecureMailbox.Gateway.Delivery;
 using SecureMailbox.Gateway.Spool;
+using SecureMailbox.Vault.Accounts;
 using SecureMailbox.Vault.Data;
 using SecureMailbox.Vault.Messages;
 using SecureMailbox.Vault.Notifications;
@@ -24,6 +25,7 @@ internal sealed class VaultSecureMessageHandler(
     BounceComposer bounces,
     IOptions<ClassificationOptions> classification,
     AddinPhoneHeaders phoneHeaders,
+    MailTexts texts,
     ILogger<VaultSecureMessageHandler> logger) : ISecureMessageHandler
 {
     public bool IsAvailable => true;
@@ -77,7 +79,7 @@ internal sealed class VaultSecureMessageHandler(
         if (result.Readers.Count == 0)
         {
             // Nobody could be reached securely: nothing was stored, only the sender hears of it.
-            var bounce = await WriteBounceAsync(envelope, message.Headers, result.Refused, cancellationToken);
+            var bounce = await WriteBounceAsync(envelope, message.Headers, result.Refused, null, cancellationToken);
             await queue.EnqueueAsync(bounce, cancellationToken);
         }
     }
@@ -104,15 +106,15 @@ internal sealed class VaultSecureMessageHandler(
         }
         if (stored.Refused.Count > 0)
         {
-            queue.Stage(db, await WriteBounceAsync(envelope, headers, stored.Refused, cancellationToken));
+            queue.Stage(db, await WriteBounceAsync(envelope, headers, stored.Refused, stored.Readers.FirstOrDefault(r => r.IsSender)?.Account, cancellationToken));
         }
     }
 
-    private async Task<OutboundMessage> WriteBounceAsync(SpoolEnvelope envelope, HeaderList headers, IReadOnlyList<RefusedRecipient> refused, CancellationToken cancellationToken)
+    private async Task<OutboundMessage> WriteBounceAsync(SpoolEnvelope envelope, HeaderList headers, IReadOnlyList<RefusedRecipient> refused, Account? sender, CancellationToken cancellationToken)
     {
         var original = new OutboundMessage { Id = envelope.Id, EnvelopeFrom = envelope.From, EnvelopeId = envelope.EnvelopeId, ContentPath = "", CreatedAt = envelope.ReceivedAt.UtcDateTime };
         var failed = refused.Select(r => new OutboundRecipient { Address = r.Address, LastResponse = $"550 5.1.10 secure delivery needs the recipient's mobile number: {r.Reason}" }).ToList();
-        using var bounce = bounces.Compose(original, headers, failed, MissingPhoneExplanation);
+        using var bounce = bounces.Compose(original, headers, failed, MissingPhoneExplanation(sender));
         var id = $"{envelope.Id}b0";
         var contentName = await queue.WriteContentAsync(id, (stream, ct) => bounce.WriteToAsync(FormatOptions.Default, stream, ct), cancellationToken);
         logger.LogWarning("Secure message {SpoolId}: {Count} recipients have no usable mobile number; the sender gets a bounce", envelope.Id, refused.Count);
@@ -127,12 +129,11 @@ internal sealed class VaultSecureMessageHandler(
         };
     }
 
-    private const string MissingPhoneExplanation =
-        "Meddelandet skickades säkert, men inte till mottagarna nedan: de har inget SecureMailbox-konto än och inget giltigt mobilnummer angavs. " +
-        "Inget skickades till dem i klartext. Ange mottagarens mobilnummer med knappen \"Skicka säkert\" i Outlook och skicka meddelandet till dem igen.\n\n" +
-        "The message was sent securely, but not to the recipients below: they have no SecureMailbox account yet and no valid mobile number was given. " +
-        "Nothing was sent to them in clear. Add the recipient's mobile number with the \"Send secure\" button in Outlook " +
-        "(it sets the header X-SecureMailbox-Phone: address=+46701234567) and send the message to them again.";
+    /// <summary>Why some recipients got nothing: in the sender's language when the sender has chosen one (an active account), else in both.</summary>
+    private string MissingPhoneExplanation(Account? sender) =>
+        sender is { State: AccountState.Active }
+            ? texts.Get(sender.Language, "MissingPhoneExplanation")
+            : texts.Get("sv", "MissingPhoneExplanation") + "\n\n" + texts.Get("en", "MissingPhoneExplanation");
 
     private string RemoveKeywords(string subject)
     {

@@ -187,7 +187,7 @@ public sealed class SecureDeliveryTests : GatewayFixture
         Assert.That(bounces, Has.Count.EqualTo(1));
         Assert.That(bounces[0].To, Is.EqualTo(new[] { "sven@org.example" }));
         var bounceText = Encoding.UTF8.GetString(bounces[0].Data);
-        Assert.That(bounceText, Does.Contain("nophone@patient.example").And.Contain("X-SecureMailbox-Phone"));
+        Assert.That(bounceText, Does.Contain("nophone@patient.example").And.Contain("X-SecureMailbox-Phone").And.Contain("Nothing was sent to them in clear"), "a sender without a chosen language reads both");
         Assert.That(bounceText, Does.Not.Contain(BodySentence));
 
         // The known recipient's copy is wrapped to the account's own key, not to a link key.
