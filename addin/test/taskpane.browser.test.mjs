@@ -472,6 +472,18 @@ describe('clear failures in the user language', () => {
     await context.close();
   });
 
+  test('Office.js did not load, Swedish browser: heading and message in one language', async () => {
+    const context = await browser.newContext({ viewport: { width: 320, height: 600 }, locale: 'sv-SE' });
+    await context.route(OFFICE_JS, (route) => route.fulfill({ status: 404, body: '' }));
+    const page = await context.newPage();
+    await page.goto(`${server.origin}/addin/taskpane.html`);
+    await waitState(page, 'error');
+    assert.equal(await status(page).textContent(), 'Office.js lästes inte in. Öppna fönstret från Outlook.');
+    assert.equal(await page.locator('h1').textContent(), 'Skicka säkert');
+    assert.equal(await page.getAttribute('html', 'lang'), 'sv');
+    await context.close();
+  });
+
   test('settings that cannot be loaded are reported and nothing can be sent', async () => {
     server.state.failConfig = true;
     try {

@@ -22,7 +22,8 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
     unmark: $('unmark'), signIn: $('sign-in'),
   };
   $('script-missing')?.remove();
-  const language = languageFor(office?.context?.displayLanguage);
+  // Outlook's display language; outside Outlook (no context) the browser's, so heading and messages agree.
+  const language = languageFor(office?.context?.displayLanguage ?? doc.defaultView?.navigator?.language);
   const t = translator(language);
   doc.documentElement.lang = language;
   for (const element of doc.querySelectorAll('[data-text]')) element.textContent = t(element.dataset.text);
@@ -512,11 +513,15 @@ export async function startTaskpane({ office, doc = document, storage, fetchImpl
   await bindItem(office.context.mailbox?.item);
 }
 
-function showFatal(text) {
+/** A failure before the pane could start: the whole pane (heading included) in one language, then the message. */
+function showFatal(language, key, params) {
+  const t = translator(language);
+  document.documentElement.lang = language;
+  for (const element of document.querySelectorAll('[data-text]')) element.textContent = t(element.dataset.text);
   const status = document.getElementById('status');
   document.getElementById('script-missing')?.remove();
   status.dataset.state = 'error';
-  status.textContent = text;
+  status.textContent = t(key, params);
 }
 
 const office = globalThis.Office;
@@ -525,10 +530,9 @@ if (office && typeof office.onReady === 'function') {
     let storage = null;
     try { storage = globalThis.localStorage; } catch { /* blocked storage: nothing is remembered */ }
     startTaskpane({ office, storage, phoneLib: globalThis.libphonenumber }).catch((error) => {
-      const t = translator(languageFor(office.context?.displayLanguage ?? navigator.language));
-      showFatal(t('errorOffice', { message: officeText(error) }));
+      showFatal(languageFor(office.context?.displayLanguage ?? navigator.language), 'errorOffice', { message: officeText(error) });
     });
   });
 } else {
-  showFatal(translator(languageFor(navigator.language))('errorOfficeMissing'));
+  showFatal(languageFor(navigator.language), 'errorOfficeMissing');
 }
