@@ -82,12 +82,30 @@ try {
   result.labelShown = await page.$eval('table.sessions td[data-label]', (td) => getComputedStyle(td, '::before').content);
   await look('7-security');
 
+  // The add-in page from the footer, in English, fits the width.
+  await Promise.all([page.waitForURL(`${base}/outlook`), page.getByRole('link', { name: 'Outlook add-in' }).click()]);
+  result.outlookShowsManifest = (await page.textContent('main')).includes('/addin/manifest.xml');
+  await look('8-outlook');
+  await page.goto(`${base}/settings/security`);
+
   // The switch on the page goes to Swedish and stays.
   await Promise.all([page.waitForLoadState(), page.getByRole('button', { name: 'Svenska' }).click()]);
   await page.goto(`${base}/settings`);
   result.switchedLang = await page.getAttribute('html', 'lang');
   result.settingsText = (await page.textContent('main')).replace(/\s+/g, ' ');
-  await page.screenshot({ path: `${env.SHOTS}-8-settings-sv.png`, fullPage: true });
+  await page.screenshot({ path: `${env.SHOTS}-9-settings-sv.png`, fullPage: true });
+  // Emptying the trash asks first (Swedish now): move the message there, then the confirmation step.
+  await page.goto(`${base}/mailbox`);
+  await page.locator('table.list a').first().click();
+  await Promise.all([page.waitForURL(/\/mailbox\?done=deleted/), page.getByRole('button', { name: 'Ta bort', exact: true }).click()]);
+  result.deletedConfirmed = (await page.textContent('main')).includes('Meddelandet flyttades till papperskorgen.');
+  await page.goto(`${base}/mailbox/trash`);
+  await Promise.all([page.waitForURL(/confirm=empty/), page.getByRole('link', { name: 'Töm papperskorgen' }).click()]);
+  result.emptyAsks = await page.getByRole('button', { name: 'Ja, töm papperskorgen' }).isVisible();
+  result.trashFits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  await page.screenshot({ path: `${env.SHOTS}-10-trash-confirm-sv.png`, fullPage: true });
+  await Promise.all([page.waitForURL(/done=emptied/), page.getByRole('button', { name: 'Ja, töm papperskorgen' }).click()]);
+  result.emptiedConfirmed = (await page.textContent('main')).includes('Papperskorgen tömdes.');
   await context.close();
   console.log(JSON.stringify(result));
 } catch (error) {

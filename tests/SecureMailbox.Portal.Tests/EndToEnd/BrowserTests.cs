@@ -126,6 +126,11 @@ public sealed class BrowserTests
         }
         Assert.That(json.GetProperty("switchedLang").GetString(), Is.EqualTo("sv"));
         Assert.That(json.GetProperty("settingsText").GetString(), Does.Contain("Tvåfaktorsinloggning är av."));
+        Assert.That(json.GetProperty("outlookShowsManifest").GetBoolean(), Is.True, "the footer leads to the add-in's manifest address");
+        Assert.That(json.GetProperty("deletedConfirmed").GetBoolean(), Is.True);
+        Assert.That(json.GetProperty("emptyAsks").GetBoolean(), Is.True, "emptying the trash asks first");
+        Assert.That(json.GetProperty("trashFits").GetBoolean(), Is.True);
+        Assert.That(json.GetProperty("emptiedConfirmed").GetBoolean(), Is.True);
         Assert.That(File.Exists(Path.Combine(root, "artifacts", "screenshots", $"portal-{name}-7-security.png")), Is.True);
     }
 

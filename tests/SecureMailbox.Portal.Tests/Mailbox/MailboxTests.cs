@@ -185,7 +185,7 @@ public sealed partial class MailboxTests
 
         Assert.That(deleted.Location(), Is.EqualTo("/mailbox?done=deleted"));
         Assert.That(unconfirmed.Location(), Is.EqualTo("/mailbox/trash?confirm=empty"));
-        Assert.That(BrowserSteps.Text(confirm.Html), Does.Contain("Radera 1 meddelanden för gott?").And.Contain("Ja, töm papperskorgen"));
+        Assert.That(BrowserSteps.Text(confirm.Html), Does.Contain("Radera meddelandet i papperskorgen för gott?").And.Contain("Ja, töm papperskorgen"));
         Assert.That(BrowserSteps.Text(trash.Html), Does.Contain("Att radera"));
         Assert.That(BrowserSteps.Text(inbox.Html), Does.Not.Contain("Att radera"));
         Assert.That(emptied.Location(), Is.EqualTo("/mailbox/trash?done=emptied"));
