@@ -233,9 +233,9 @@ public sealed partial class MailboxTests
         using var deleted = await client.PostFormAsync(url + "?handler=Delete", page.Html);
         var trash = await client.PageAsync("/mailbox/trash");
 
-        using var emptied = await client.PostFormAsync("/mailbox/trash?handler=Empty", trash.Html);
+        using var emptied = await client.PostFormAsync("/mailbox/trash?handler=Empty", trash.Html, ("confirmed", "true"));
 
-        Assert.That(emptied.Location(), Is.EqualTo("/mailbox/trash"));
+        Assert.That(emptied.Location(), Is.EqualTo("/mailbox/trash?done=emptied"));
         Assert.That(Occurrences(wrappedKey), Is.Empty, "the wrapped file key");
         Assert.That(Occurrences(metadata), Is.Empty, "the encrypted metadata");
         client.Dispose();

@@ -54,7 +54,7 @@ public sealed class ReplyUploadTests
 
         using var reply = await client.PostAsync(new Uri(url + "/reply/send", UriKind.Relative), form);
 
-        Assert.That(reply.Location(), Is.EqualTo("/mailbox/sent"));
+        Assert.That(reply.Location(), Is.EqualTo("/mailbox/sent?done=sent"));
         var factory = _portal.Services.GetRequiredService<IDbContextFactory<VaultDbContext>>();
         await using var db = await factory.CreateDbContextAsync();
         var account = await db.Accounts.SingleAsync(a => a.Email == PortalFactory.PatientAddress);
