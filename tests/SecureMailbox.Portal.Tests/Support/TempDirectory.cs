@@ -13,5 +13,7 @@ public sealed class TempDirectory : IDisposable
         catch (IOException)
         {
         }
+        // The services keep their link secret beside (never inside) the data folder.
+        File.Delete(Path + ".link-key");
     }
 }
