@@ -194,6 +194,19 @@ public sealed class LanguageAndTimeTests
         Assert.That(ReaderTime.ZoneFrom(reported, stockholm).Id, Is.EqualTo(expected));
     }
 
+    [TestCase("Mars/Olympus_Mons")]
+    [TestCase("../../etc/passwd")]
+    [TestCase("Europe/Stockholm\n")]
+    [TestCase("")]
+    public void Start_UnknownDisplayTimeZone_StopsNamingTheSetting(string zone)
+    {
+        using var portal = new PortalFactory(new Dictionary<string, string?> { ["Display:TimeZone"] = zone });
+
+        var error = Assert.Catch(() => _ = portal.Services);
+
+        Assert.That(error!.ToString(), Does.Contain("Display").And.Contain("TimeZone"), "the message names the setting");
+    }
+
     [Test]
     public async Task SecurityPage_TimesInStockholmByDefault_WithLabelsForNarrowScreens()
     {
